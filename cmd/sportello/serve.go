@@ -1,0 +1,307 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/comune-rc/sportello/hub"
+	"github.com/comune-rc/sportello/hub/boltstore"
+	"github.com/comune-rc/sportello/hub/httpapi"
+)
+
+// serveConfig is the hub's configuration from flags and environment.
+type serveConfig struct {
+	Addr       string
+	Data       string
+	SiteFile   string
+	Demo       bool
+	PublicURL  string
+	LogLevel   string
+	LogFormat  string
+	CzRMURL    string
+	CzRMID     string
+	CzRMSecret string
+	NoShowAt   int
+	MaxWait    time.Duration
+}
+
+func parseServeFlags(args []string, stderr io.Writer, demo bool) (*serveConfig, error) {
+	name := "serve"
+	if demo {
+		name = "demo"
+	}
+	fs := flag.NewFlagSet("sportello "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c := &serveConfig{}
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on (HOST:PORT)")
+	fs.StringVar(&c.Data, "data", "./data", "data directory (created if missing)")
+	if !demo {
+		fs.StringVar(&c.SiteFile, "site", "", "site file (YAML); default: the built-in CEDIR Sala Piramide site")
+		fs.BoolVar(&c.Demo, "demo", false, "seed demo users and device tokens (password demo)")
+	}
+	fs.StringVar(&c.PublicURL, "public-url", "", "base URL citizens reach the hub at (for ticket QR codes); default http://ADDR")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&c.CzRMURL, "czrm", os.Getenv("SPORTELLO_CZRM_URL"), "CzRM base URL")
+	fs.StringVar(&c.CzRMID, "czrm-client-id", os.Getenv("SPORTELLO_CZRM_CLIENT_ID"), "CzRM OAuth2 client id")
+	fs.StringVar(&c.CzRMSecret, "czrm-client-secret", os.Getenv("SPORTELLO_CZRM_CLIENT_SECRET"), "CzRM OAuth2 client secret")
+	fs.IntVar(&c.NoShowAt, "auto-no-show", 3, "recalls after which a further recall marks a no-show (0: never)")
+	fs.DurationVar(&c.MaxWait, "max-wait", 60*time.Minute, "hard bound on anybody's wait: beyond it a ticket is called first")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if demo {
+		c.Demo = true
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return nil, fmt.Errorf("--addr %q: %v", c.Addr, err)
+	}
+	if c.Data == "" {
+		return nil, errors.New("--data must not be empty")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return nil, fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
+	}
+	if c.NoShowAt < 0 {
+		return nil, fmt.Errorf("--auto-no-show %d: must be 0 or more", c.NoShowAt)
+	}
+	if c.MaxWait < time.Minute {
+		return nil, fmt.Errorf("--max-wait %s: must be at least 1m", c.MaxWait)
+	}
+	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
+		return nil, fmt.Errorf("--public-url %q: must start with http:// or https://", c.PublicURL)
+	}
+	return c, nil
+}
+
+func newLogger(c *serveConfig, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo bool) int {
+	cfg, err := parseServeFlags(args, stderr, demo)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "sportello:", err)
+		return 2
+	}
+	log := newLogger(cfg, stderr)
+	h, err := startHub(ctx, cfg, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "sportello:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "Sportello %s listening on %s\n", version, h.url)
+	if cfg.Demo {
+		printLinks(stdout, h)
+	}
+	<-ctx.Done()
+	log.Info("shutting down", "component", "main")
+	if err := h.Close(); err != nil {
+		fmt.Fprintln(stderr, "sportello:", err)
+		return 1
+	}
+	return 0
+}
+
+func printLinks(w io.Writer, h *runningHub) {
+	for _, g := range httpapi.DemoLinks(h.engine.Site(), h.url, true) {
+		fmt.Fprintf(w, "\n%s\n", g.Title)
+		for _, l := range g.Links {
+			fmt.Fprintf(w, "  %-28s %s\n", l.Title, l.URL)
+		}
+	}
+	fmt.Fprintln(w, "\nUsers: clerk01…clerk18, supervisor, admin — password: demo")
+}
+
+// runningHub is a started hub: store, engine, HTTP server.
+type runningHub struct {
+	url    string
+	store  *boltstore.Store
+	engine *hub.Engine
+	api    *httpapi.Server
+	http   *http.Server
+	admin  *http.Server
+	sock   string
+	log    *slog.Logger
+}
+
+func loadSite(path string) (*hub.Site, error) {
+	if path == "" {
+		return hub.BuiltinSite(), nil
+	}
+	return hub.LoadSite(path)
+}
+
+func startHub(ctx context.Context, cfg *serveConfig, log *slog.Logger) (*runningHub, error) {
+	site, err := loadSite(cfg.SiteFile)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
+		return nil, fmt.Errorf("--data %s: %w", cfg.Data, err)
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("--addr %s: %w", cfg.Addr, err)
+	}
+	url := "http://" + ln.Addr().String()
+	public := cfg.PublicURL
+	if public == "" {
+		public = url
+	}
+	public = strings.TrimRight(public, "/")
+	store, err := boltstore.Open(filepath.Join(cfg.Data, "sportello.db"), boltstore.Options{Logger: log})
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	h := &runningHub{url: url, store: store, log: log}
+	fail := func(err error) (*runningHub, error) {
+		ln.Close()
+		store.Close()
+		return nil, err
+	}
+	acc := hub.NewAccounts(hub.AccountsConfig{Store: store})
+	if err := seedAccounts(acc, store, site, cfg.Demo, log); err != nil {
+		return fail(err)
+	}
+	eng, err := hub.New(hub.Config{
+		Site:              site,
+		Store:             store,
+		Policy:            hub.FairPolicyFor(site, hub.FairPolicyConfig{MaxWait: cfg.MaxWait}),
+		AutoNoShowRecalls: cfg.NoShowAt,
+		PublicURL:         public,
+		Version:           version,
+		Logger:            log,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	h.engine = eng
+	h.api = httpapi.New(httpapi.Config{Engine: eng, Accounts: acc, Backup: store.WriteBackup, PublicURL: public, Version: version, Demo: cfg.Demo, Logger: log})
+	h.http = &http.Server{Handler: h.api.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := h.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server", "component", "main", "err", err)
+		}
+	}()
+	// A local socket in the data directory lets `sportello backup` copy
+	// the store of a running hub: the file itself is locked.
+	h.sock = filepath.Join(cfg.Data, "hub.sock")
+	_ = os.Remove(h.sock)
+	if sl, err := net.Listen("unix", h.sock); err == nil {
+		_ = os.Chmod(h.sock, 0o600)
+		mux := http.NewServeMux()
+		mux.HandleFunc("GET /backup", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/octet-stream")
+			if _, err := store.WriteBackup(w); err != nil {
+				log.Error("backup over socket", "component", "backup", "err", err)
+			}
+		})
+		h.admin = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = h.admin.Serve(sl) }()
+	} else {
+		log.Warn("no backup socket; sportello backup works only on a stopped hub", "component", "main", "err", err)
+	}
+	log.Info("hub started", "component", "main", "addr", ln.Addr().String(), "data", cfg.Data, "site", site.ID, "demo", cfg.Demo)
+	return h, nil
+}
+
+// Close shuts the hub down in order: stop taking requests, let the writer
+// finish what it accepted, close the store.
+func (h *runningHub) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	h.engine.Feed().Close()
+	err := h.http.Shutdown(ctx)
+	if h.admin != nil {
+		_ = h.admin.Shutdown(ctx)
+		_ = os.Remove(h.sock)
+	}
+	h.engine.Close()
+	if cerr := h.store.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// seedAccounts creates the demo users and devices, or the first admin from
+// SPORTELLO_ADMIN_PASSWORD. Without --demo there are no default passwords.
+func seedAccounts(acc *hub.Accounts, store *boltstore.Store, site *hub.Site, demo bool, log *slog.Logger) error {
+	if demo {
+		// One hash serves every demo user: they share the password, and
+		// the demo starts in a blink instead of twenty bcrypt rounds.
+		h, err := acc.HashPassword("demo")
+		if err != nil {
+			return err
+		}
+		for i := 1; i <= 18; i++ {
+			if err := acc.EnsureUser(fmt.Sprintf("clerk%02d", i), hub.RoleClerk, h); err != nil {
+				return err
+			}
+		}
+		if err := acc.EnsureUser("supervisor", hub.RoleSupervisor, h); err != nil {
+			return err
+		}
+		if err := acc.EnsureUser("admin", hub.RoleAdmin, h); err != nil {
+			return err
+		}
+		for i, t := range site.Totems {
+			if _, err := acc.EnrollDevice(t.ID, hub.DeviceTotem, fmt.Sprintf("demo-totem-%d", i+1)); err != nil {
+				return err
+			}
+		}
+		for i, d := range site.Displays {
+			if _, err := acc.EnrollDevice(d.ID, hub.DeviceDisplay, fmt.Sprintf("demo-display-%d", i+1)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	users, err := store.Users()
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		if u.Role == hub.RoleAdmin {
+			return nil
+		}
+	}
+	pw := os.Getenv("SPORTELLO_ADMIN_PASSWORD")
+	if pw == "" {
+		log.Warn("no admin user yet: set SPORTELLO_ADMIN_PASSWORD and restart to create user admin", "component", "main")
+		return nil
+	}
+	if len(pw) < 8 {
+		return errors.New("SPORTELLO_ADMIN_PASSWORD must be at least 8 characters")
+	}
+	log.Info("creating the first admin user", "component", "main", "username", "admin")
+	return acc.SetUser("admin", hub.RoleAdmin, pw)
+}

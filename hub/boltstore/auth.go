@@ -1,0 +1,100 @@
+package boltstore
+
+import (
+	"encoding/json"
+
+	"github.com/comune-rc/sportello/hub"
+	bolt "go.etcd.io/bbolt"
+)
+
+func (s *Store) get(bucket []byte, key string, v any) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		data := tx.Bucket(bucket).Get([]byte(key))
+		if data == nil {
+			return hub.ErrNotFound
+		}
+		return json.Unmarshal(data, v)
+	})
+}
+
+func (s *Store) putOne(bucket []byte, key string, v any) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return put(tx.Bucket(bucket), []byte(key), v) })
+}
+
+// PutUser implements hub.AuthStore.
+func (s *Store) PutUser(u *hub.User) error { return s.putOne(bucketUsers, u.Username, u) }
+
+// User implements hub.AuthStore.
+func (s *Store) User(username string) (*hub.User, error) {
+	var u hub.User
+	if err := s.get(bucketUsers, username, &u); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// Users implements hub.AuthStore.
+func (s *Store) Users() ([]*hub.User, error) {
+	var out []*hub.User
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketUsers).ForEach(func(_, v []byte) error {
+			var u hub.User
+			if err := json.Unmarshal(v, &u); err != nil {
+				return err
+			}
+			out = append(out, &u)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// PutSession implements hub.AuthStore.
+func (s *Store) PutSession(ss *hub.Session) error { return s.putOne(bucketSessions, ss.TokenHash, ss) }
+
+// Session implements hub.AuthStore.
+func (s *Store) Session(tokenHash string) (*hub.Session, error) {
+	var ss hub.Session
+	if err := s.get(bucketSessions, tokenHash, &ss); err != nil {
+		return nil, err
+	}
+	return &ss, nil
+}
+
+// DeleteSession implements hub.AuthStore.
+func (s *Store) DeleteSession(tokenHash string) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketSessions).Delete([]byte(tokenHash)) })
+}
+
+// PutDevice implements hub.AuthStore. Devices are keyed by token hash; a
+// device re-enrolled with a new token loses its old one.
+func (s *Store) PutDevice(d *hub.Device) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketDevices)
+		var stale [][]byte
+		if err := b.ForEach(func(k, v []byte) error {
+			var old hub.Device
+			if json.Unmarshal(v, &old) == nil && old.ID == d.ID && old.Kind == d.Kind && string(k) != d.TokenHash {
+				stale = append(stale, append([]byte(nil), k...))
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, k := range stale {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		return put(b, []byte(d.TokenHash), d)
+	})
+}
+
+// DeviceByToken implements hub.AuthStore.
+func (s *Store) DeviceByToken(tokenHash string) (*hub.Device, error) {
+	var d hub.Device
+	if err := s.get(bucketDevices, tokenHash, &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}

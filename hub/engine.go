@@ -1,0 +1,470 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Config is everything the engine needs; it is passed in, never global.
+type Config struct {
+	Site  *Site
+	Store Store
+	// Clock is injected so that the simulator can drive the same engine
+	// with simulated time. Defaults to time.Now.
+	Clock func() time.Time
+	// Policy chooses the next ticket for a counter. Defaults to FairPolicy.
+	Policy Policy
+	// Estimator computes waiting-time estimates. Defaults to a
+	// capacity-based estimator seeded with the services' typical times.
+	Estimator Estimator
+	// AutoNoShowRecalls turns a ticket into a no-show when it is recalled
+	// more than this many times; 0 disables it.
+	AutoNoShowRecalls int
+	// MaxBatch bounds how many commands share one transaction (group
+	// commit); 1 means one fsync per command.
+	MaxBatch int
+	// PublicURL is the base of track_url links (the hub's public address).
+	PublicURL string
+	// IdemTTL is how long idempotency keys are kept (at least 24 h).
+	IdemTTL time.Duration
+	// Version is reported in snapshots so that screens reload on upgrade.
+	Version string
+	Logger  *slog.Logger
+	// OnCommit, when set, is called after each committed batch with its
+	// events (metrics, print jobs). It runs on the writer: keep it short.
+	OnCommit func(events []Event)
+}
+
+// Engine owns every state change of the office: commands go through one
+// writer goroutine, each group of commands is committed to the store in one
+// transaction, and events are published to the live feed only after the
+// commit. Reads take a shared lock on the in-memory state.
+type Engine struct {
+	cfg    Config
+	site   *Site
+	loc    *time.Location
+	store  Store
+	clock  func() time.Time
+	policy Policy
+	est    Estimator
+	log    *slog.Logger
+	feed   *Feed
+
+	mu           sync.RWMutex
+	lastSeq      uint64
+	tickets      map[string]*Ticket
+	byToken      map[string]string
+	byNumber     map[string]string // day/number → id
+	waiting      map[string]*Ticket
+	counters     map[string]*Counter
+	appointments map[string]*Appointment
+	numbers      map[string]int
+	idem         map[string]IdemRecord
+	calls        []Call
+	stats        *serviceStats
+	view         *queueView
+
+	cmds      chan *command
+	done      chan struct{}
+	closeOnce sync.Once
+	wg        sync.WaitGroup
+}
+
+type command struct {
+	fn    func(tx *txn) (any, error)
+	reply chan result
+}
+
+type result struct {
+	v   any
+	err error
+}
+
+// txn is the context of one command inside a group transaction: it stamps
+// one now for the whole command and collects what the store must write.
+type txn struct {
+	e     *Engine
+	now   time.Time
+	batch *Batch
+	pend  []Event
+}
+
+// New loads the state from the store and starts the writer.
+func New(cfg Config) (*Engine, error) {
+	if cfg.Site == nil {
+		return nil, errors.New("hub: config has no site")
+	}
+	if cfg.Store == nil {
+		return nil, errors.New("hub: config has no store")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.Policy == nil {
+		cfg.Policy = NewFairPolicy(FairPolicyConfig{})
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 256
+	}
+	if cfg.IdemTTL < 24*time.Hour {
+		cfg.IdemTTL = 48 * time.Hour
+	}
+	if cfg.AutoNoShowRecalls < 0 {
+		cfg.AutoNoShowRecalls = 0
+	}
+	e := &Engine{
+		cfg:    cfg,
+		site:   cfg.Site,
+		loc:    cfg.Site.Location(),
+		store:  cfg.Store,
+		clock:  cfg.Clock,
+		policy: cfg.Policy,
+		log:    cfg.Logger.With("component", "engine"),
+		feed:   NewFeed(),
+		cmds:   make(chan *command, 1024),
+		done:   make(chan struct{}),
+	}
+	e.est = cfg.Estimator
+	if e.est == nil {
+		e.est = CapacityEstimator{}
+	}
+	if err := e.reload(); err != nil {
+		return nil, err
+	}
+	e.wg.Add(1)
+	go e.writer()
+	return e, nil
+}
+
+// Site returns the site the engine runs.
+func (e *Engine) Site() *Site { return e.site }
+
+// Feed returns the live feed the engine publishes to.
+func (e *Engine) Feed() *Feed { return e.feed }
+
+// Now is the engine's clock.
+func (e *Engine) Now() time.Time { return e.clock().In(e.loc) }
+
+// Policy returns the call-next policy in use.
+func (e *Engine) Policy() Policy { return e.policy }
+
+func (e *Engine) day(t time.Time) string {
+	return t.In(e.loc).Format("2006-01-02")
+}
+
+// reload rebuilds the in-memory state from the store. It runs at start and
+// after a failed commit, so memory never runs ahead of the disk.
+func (e *Engine) reload() error {
+	now := e.clock()
+	st, err := e.store.Load(e.day(now))
+	if err != nil {
+		return fmt.Errorf("hub: load state: %w", err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.lastSeq = st.LastSeq
+	e.tickets = make(map[string]*Ticket, len(st.Tickets))
+	e.byToken = make(map[string]string, len(st.Tickets))
+	e.byNumber = make(map[string]string, len(st.Tickets))
+	e.waiting = make(map[string]*Ticket)
+	e.stats = newServiceStats(e.site)
+	for _, t := range st.Tickets {
+		e.indexTicket(t)
+		e.stats.observe(t)
+	}
+	e.counters = make(map[string]*Counter, len(e.site.Counters))
+	for _, def := range e.site.Counters {
+		e.counters[def.ID] = &Counter{ID: def.ID, Kind: def.Kind, Services: append([]string(nil), def.Services...), State: CounterClosed}
+	}
+	for _, c := range st.Counters {
+		if cur, ok := e.counters[c.ID]; ok {
+			// The skill profile comes from the stored state only when a
+			// supervisor changed it live; the site file is the default.
+			cur.State, cur.Clerk, cur.Ticket, cur.Since, cur.Reason = c.State, c.Clerk, c.Ticket, c.Since, c.Reason
+			if len(c.Services) > 0 {
+				cur.Services = append([]string(nil), c.Services...)
+			}
+		}
+	}
+	e.appointments = make(map[string]*Appointment, len(st.Appointments))
+	for _, a := range st.Appointments {
+		e.appointments[a.Code] = a
+	}
+	e.numbers = st.Numbers
+	if e.numbers == nil {
+		e.numbers = map[string]int{}
+	}
+	e.idem = make(map[string]IdemRecord, len(st.Idem))
+	for _, r := range st.Idem {
+		if now.Sub(r.At) < e.cfg.IdemTTL {
+			e.idem[r.Key] = r
+		}
+	}
+	e.calls = e.calls[:0]
+	for _, ev := range st.RecentCalls {
+		e.appendCall(ev)
+	}
+	e.refreshView(now)
+	return nil
+}
+
+func (e *Engine) indexTicket(t *Ticket) {
+	e.tickets[t.ID] = t
+	if t.TrackToken != "" {
+		e.byToken[t.TrackToken] = t.ID
+	}
+	e.byNumber[t.Day+"/"+t.Number] = t.ID
+	if t.Status == StatusWaiting {
+		e.waiting[t.ID] = t
+	} else {
+		delete(e.waiting, t.ID)
+	}
+}
+
+// Close stops the writer after the commands already queued.
+func (e *Engine) Close() error {
+	e.closeOnce.Do(func() { close(e.done) })
+	e.wg.Wait()
+	e.feed.Close()
+	return nil
+}
+
+// do runs fn on the writer and waits for its commit.
+func (e *Engine) do(ctx context.Context, fn func(tx *txn) (any, error)) (any, error) {
+	c := &command{fn: fn, reply: make(chan result, 1)}
+	select {
+	case <-e.done:
+		return nil, ErrUnavailable
+	default:
+	}
+	select {
+	case e.cmds <- c:
+	case <-e.done:
+		return nil, ErrUnavailable
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	// Once queued, the command will run: wait for its result even if the
+	// caller gives up, so an acknowledged change is never in doubt.
+	r := <-c.reply
+	return r.v, r.err
+}
+
+func (e *Engine) writer() {
+	defer e.wg.Done()
+	ticker := time.NewTicker(15 * time.Second)
+	defer ticker.Stop()
+	for {
+		select {
+		case c := <-e.cmds:
+			group := []*command{c}
+		drain:
+			for len(group) < e.cfg.MaxBatch {
+				select {
+				case c2 := <-e.cmds:
+					group = append(group, c2)
+				default:
+					break drain
+				}
+			}
+			e.runGroup(group)
+		case <-ticker.C:
+			// Waits age with the clock even when nothing happens.
+			e.mu.Lock()
+			e.refreshView(e.clock())
+			e.mu.Unlock()
+		case <-e.done:
+			for {
+				select {
+				case c := <-e.cmds:
+					c.reply <- result{err: ErrUnavailable}
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+func (e *Engine) runGroup(group []*command) {
+	e.mu.Lock()
+	batch := &Batch{Numbers: map[string]int{}}
+	results := make([]result, len(group))
+	var events []Event
+	panicked := false
+	for i, c := range group {
+		// Times are kept in the site's zone so that every API answer
+		// carries the office's offset.
+		tx := &txn{e: e, now: e.clock().In(e.loc), batch: batch}
+		v, err := safeRun(c.fn, tx)
+		results[i] = result{v: v, err: err}
+		if err == nil {
+			events = append(events, tx.pend...)
+		} else if ErrorCode(err) == "command_panicked" {
+			panicked = true
+			e.log.Error("command panicked", "err", err)
+		}
+	}
+	var commitErr error
+	if !batch.Empty() {
+		commitErr = e.store.Commit(batch)
+	}
+	if commitErr != nil {
+		e.log.Error("commit failed; reloading state", "err", commitErr, "commands", len(group))
+		e.mu.Unlock()
+		if err := e.reload(); err != nil {
+			e.log.Error("reload after failed commit", "err", err)
+		}
+		for _, c := range group {
+			c.reply <- result{err: &Error{Kind: KindUnavailable, Code: "store_failed", Message: "the change could not be saved; nothing was changed", Err: commitErr}}
+		}
+		return
+	}
+	for _, ev := range events {
+		if ev.Type == EventTicketCalled || ev.Type == EventTicketRecalled {
+			e.appendCall(ev)
+		}
+	}
+	e.refreshView(e.clock())
+	// Queue figures in ticket events are taken after the whole group, so
+	// the feed shows the state that was committed.
+	for i := range events {
+		if events[i].Data.Service != "" && events[i].Type != EventCounterOpened {
+			q := e.view.entry(events[i].Data.Service)
+			events[i].Data.Queue = &q
+		}
+	}
+	e.feed.Publish(events)
+	e.mu.Unlock()
+	if panicked {
+		// A command that panicked may have changed memory without
+		// recording it: memory must never run ahead of the disk.
+		if err := e.reload(); err != nil {
+			e.log.Error("reload after panic", "err", err)
+		}
+	}
+	if e.cfg.OnCommit != nil && len(events) > 0 {
+		e.cfg.OnCommit(events)
+	}
+	for i, c := range group {
+		c.reply <- results[i]
+	}
+}
+
+// safeRun keeps a bug in one command from killing the writer; the writer
+// then reloads the state from the store (see runGroup).
+func safeRun(fn func(tx *txn) (any, error), tx *txn) (v any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &Error{Kind: KindInternal, Code: "command_panicked", Message: fmt.Sprint(r)}
+		}
+	}()
+	return fn(tx)
+}
+
+// emit records an event: the seq is assigned now, in commit order.
+func (tx *txn) emit(typ string, d EventData) Event {
+	tx.e.lastSeq++
+	ev := Event{Seq: tx.e.lastSeq, Type: typ, At: tx.now, Data: d}
+	tx.batch.Events = append(tx.batch.Events, ev)
+	tx.pend = append(tx.pend, ev)
+	return ev
+}
+
+// putTicket records the new state of t and, for visit changes, the CzRM
+// outbox record, in the same batch as the event.
+func (tx *txn) putTicket(t *Ticket, ev *Event) {
+	tx.e.indexTicket(t)
+	tx.batch.Tickets = append(tx.batch.Tickets, t.Clone())
+	if ev != nil {
+		tx.batch.Outbox = append(tx.batch.Outbox, OutboxRecord{TicketID: t.ID, EventSeq: ev.Seq, Type: ev.Type, At: ev.At, Ticket: t.Clone()})
+	}
+}
+
+func (tx *txn) putCounter(c *Counter) {
+	tx.batch.Counters = append(tx.batch.Counters, c.Clone())
+}
+
+func (tx *txn) ticketEvent(typ string, t *Ticket) {
+	d := EventData{TicketID: t.ID, Number: t.Number, Service: t.Service, Counter: t.Counter, Status: t.Status, Channel: string(t.Channel), Priority: t.Prio}
+	if t.Counter != "" {
+		if c, ok := tx.e.counters[t.Counter]; ok {
+			d.Kind = string(c.Kind)
+		}
+	}
+	if s := t.current(); s != nil {
+		d.Recall = s.Recalls
+		d.Clerk = s.ClerkID
+	}
+	d.Outcome = t.Outcome
+	d.Appointment = t.Appointment
+	ev := tx.emit(typ, d)
+	tx.putTicket(t, &ev)
+}
+
+func (e *Engine) appendCall(ev Event) {
+	c := Call{Number: ev.Data.Number, Service: ev.Data.Service, Counter: ev.Data.Counter, Kind: ev.Data.Kind, At: ev.At, Recall: ev.Data.Recall, Seq: ev.Seq}
+	e.calls = append(e.calls, c)
+	if n := len(e.calls); n > 20 {
+		e.calls = append(e.calls[:0], e.calls[n-20:]...)
+	}
+}
+
+// Snapshot returns the public state and the seq it reflects.
+func (e *Engine) Snapshot() (Snapshot, uint64) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.snapshotLocked(), e.lastSeq
+}
+
+func (e *Engine) snapshotLocked() Snapshot {
+	s := Snapshot{Version: e.cfg.Version, Day: e.day(e.clock())}
+	ids := make([]string, 0, len(e.counters))
+	for _, def := range e.site.Counters {
+		ids = append(ids, def.ID)
+	}
+	for _, id := range ids {
+		c := e.counters[id]
+		pc := PublicCounter{ID: c.ID, Kind: c.Kind, Services: append([]string(nil), c.Services...), State: c.State}
+		if t, ok := e.tickets[c.Ticket]; ok && c.Ticket != "" {
+			pc.Number = t.Number
+		}
+		s.Counters = append(s.Counters, pc)
+	}
+	s.Calls = append([]Call(nil), e.calls...)
+	// Newest call first, as screens list them.
+	sort.SliceStable(s.Calls, func(i, j int) bool { return s.Calls[i].Seq > s.Calls[j].Seq })
+	s.Queue = e.view.entries(e.site)
+	return s
+}
+
+// Subscribe registers a live-feed client. It returns the subscription and,
+// taken at the same instant, the public snapshot and its seq, so that a
+// client can replay from its own seq up to that one and then stream
+// without a gap or a duplicate.
+func (e *Engine) Subscribe(buffer int) (*Subscription, Snapshot, uint64) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	sub := e.feed.Subscribe(buffer)
+	return sub, e.snapshotLocked(), e.lastSeq
+}
+
+// LastSeq is the seq of the last committed event.
+func (e *Engine) LastSeq() uint64 {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.lastSeq
+}
+
+// EventsSince reads committed events after since from the store.
+func (e *Engine) EventsSince(since uint64, limit int) ([]Event, bool, error) {
+	return e.store.EventsSince(since, limit)
+}

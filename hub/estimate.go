@@ -1,0 +1,188 @@
+package hub
+
+import (
+	"math"
+	"sort"
+	"time"
+)
+
+// Estimator computes the estimated wait of every waiting ticket. It is
+// replaceable so that the simulator can compare predictors.
+type Estimator interface {
+	Estimate(in EstimateInput) map[string]time.Duration
+}
+
+// EstimateInput is what an estimator may look at: the ordered queues, the
+// counters and the observed service times.
+type EstimateInput struct {
+	Now      time.Time
+	Site     *Site
+	Queues   map[string][]*Ticket // service → waiting tickets, in policy order
+	Counters []*Counter
+	// ServiceTime is the current mean service time per service.
+	ServiceTime map[string]time.Duration
+	// Busy is, per counter id, the ticket it is calling or serving.
+	Busy map[string]*Ticket
+}
+
+// CapacityEstimator spreads each counter's capacity over the services it
+// serves that have someone waiting, then lets each ticket wait for the
+// tickets ahead of it in its own service: ewt = (ahead + ½) × mean service
+// time ÷ capacity. With no open counter it assumes the counters that could
+// serve the service at a quarter of their capacity, so that the estimate
+// stays finite and honest-looking rather than zero.
+type CapacityEstimator struct{}
+
+// Estimate implements Estimator.
+func (CapacityEstimator) Estimate(in EstimateInput) map[string]time.Duration {
+	out := map[string]time.Duration{}
+	capacity := map[string]float64{}
+	for _, c := range in.Counters {
+		if c.State != CounterOpen {
+			continue
+		}
+		var active []string
+		for _, s := range c.Services {
+			if len(in.Queues[s]) > 0 {
+				active = append(active, s)
+			}
+		}
+		for _, s := range active {
+			capacity[s] += 1 / float64(len(active))
+		}
+	}
+	for svc, q := range in.Queues {
+		capa := capacity[svc]
+		if capa == 0 {
+			for _, c := range in.Counters {
+				for _, s := range c.Services {
+					if s == svc {
+						capa += 0.25 / float64(len(c.Services))
+					}
+				}
+			}
+		}
+		if capa == 0 {
+			capa = 0.25
+		}
+		st := in.ServiceTime[svc]
+		for i, t := range q {
+			ewt := time.Duration((float64(i) + 0.5) * float64(st) / capa)
+			out[t.ID] = ewt
+		}
+	}
+	return out
+}
+
+// serviceStats keeps the mean service time per service, seeded with the
+// site's typical times and moved by each finished service (an exponential
+// moving average, so the estimate follows the day).
+type serviceStats struct {
+	mean map[string]time.Duration
+}
+
+func newServiceStats(site *Site) *serviceStats {
+	s := &serviceStats{mean: map[string]time.Duration{}}
+	for _, sv := range site.Services {
+		st := sv.ServiceTime
+		if st <= 0 {
+			st = 10 * time.Minute
+		}
+		s.mean[sv.ID] = st
+	}
+	return s
+}
+
+func (s *serviceStats) observe(t *Ticket) {
+	if t.Status != StatusDone || len(t.Steps) == 0 {
+		return
+	}
+	st := t.Steps[len(t.Steps)-1]
+	if st.EndedAt == nil {
+		return
+	}
+	begin := st.CalledAt
+	if st.StartedAt != nil {
+		begin = *st.StartedAt
+	}
+	d := st.EndedAt.Sub(begin)
+	if d <= 0 || d > 4*time.Hour {
+		return
+	}
+	const alpha = 0.1
+	old := s.mean[st.Service]
+	if old == 0 {
+		s.mean[st.Service] = d
+		return
+	}
+	s.mean[st.Service] = time.Duration((1-alpha)*float64(old) + alpha*float64(d))
+}
+
+// queueView is the queue as of the last commit: per service the waiting
+// tickets in policy order, with positions and estimates.
+type queueView struct {
+	at       time.Time
+	order    map[string][]*Ticket
+	position map[string]int
+	ewt      map[string]time.Duration
+}
+
+func (v *queueView) entry(service string) QueueEntry {
+	q := QueueEntry{Service: service}
+	tickets := v.order[service]
+	q.Waiting = len(tickets)
+	for _, t := range tickets {
+		if w := int(v.at.Sub(t.Arrival).Minutes()); w > q.LongestWaitMin {
+			q.LongestWaitMin = w
+		}
+	}
+	if len(tickets) > 0 {
+		// The wait a citizen taking a ticket now should expect: that of a
+		// ticket behind the whole queue.
+		q.EWTMin = ceilMinutes(v.ewt[tickets[len(tickets)-1].ID])
+	}
+	return q
+}
+
+func (v *queueView) entries(site *Site) []QueueEntry {
+	out := make([]QueueEntry, 0, len(site.Services))
+	for _, s := range site.Services {
+		out = append(out, v.entry(s.ID))
+	}
+	return out
+}
+
+func ceilMinutes(d time.Duration) int {
+	if d <= 0 {
+		return 0
+	}
+	return int(math.Ceil(d.Minutes()))
+}
+
+// refreshView recomputes positions and estimates; it runs after every
+// commit, so every event updates them.
+func (e *Engine) refreshView(now time.Time) {
+	v := &queueView{at: now, order: map[string][]*Ticket{}, position: map[string]int{}}
+	for _, t := range e.waiting {
+		v.order[t.Service] = append(v.order[t.Service], t)
+	}
+	for svc, q := range v.order {
+		sort.Slice(q, func(i, j int) bool { return arrivalBefore(q[i], q[j]) })
+		e.policy.Order(now, q)
+		for i, t := range q {
+			v.position[t.ID] = i + 1
+		}
+		v.order[svc] = q
+	}
+	counters := make([]*Counter, 0, len(e.counters))
+	busy := map[string]*Ticket{}
+	for _, def := range e.site.Counters {
+		c := e.counters[def.ID]
+		counters = append(counters, c)
+		if t, ok := e.tickets[c.Ticket]; ok && c.Ticket != "" {
+			busy[c.ID] = t
+		}
+	}
+	v.ewt = e.est.Estimate(EstimateInput{Now: now, Site: e.site, Queues: v.order, Counters: counters, ServiceTime: e.stats.mean, Busy: busy})
+	e.view = v
+}

@@ -1,0 +1,109 @@
+package hub
+
+import "time"
+
+// Event types. They are part of the public contract of the live feed.
+const (
+	EventSnapshot          = "snapshot"
+	EventTicketIssued      = "ticket.issued"
+	EventTicketCalled      = "ticket.called"
+	EventTicketRecalled    = "ticket.recalled"
+	EventTicketStarted     = "ticket.started"
+	EventTicketFinished    = "ticket.finished"
+	EventTicketNoShow      = "ticket.no_show"
+	EventTicketTransferred = "ticket.transferred"
+	EventTicketCancelled   = "ticket.cancelled"
+	EventCounterOpened     = "counter.opened"
+	EventCounterClosed     = "counter.closed"
+	EventCounterPaused     = "counter.paused"
+	EventAppointmentBooked = "appointment.booked"
+)
+
+// Event is one committed state change. It is stored in full (staff need the
+// priority and the clerk); Public() is what the public live feed carries.
+type Event struct {
+	Seq  uint64    `json:"seq"`
+	Type string    `json:"type"`
+	At   time.Time `json:"at"`
+	Data EventData `json:"data"`
+}
+
+// EventData is the payload of an event. Fields are omitted when empty.
+type EventData struct {
+	TicketID string `json:"ticket_id,omitempty"`
+	Number   string `json:"number,omitempty"`
+	Service  string `json:"service,omitempty"`
+	Counter  string `json:"counter,omitempty"`
+	Kind     string `json:"kind,omitempty"` // counter or room, for announcements
+	Status   Status `json:"status,omitempty"`
+	Channel  string `json:"channel,omitempty"`
+	// Recall counts how many times the current call was repeated.
+	Recall int `json:"recall,omitempty"`
+	// FromService/FromCounter are where a transferred ticket came from.
+	FromService string `json:"from_service,omitempty"`
+	FromCounter string `json:"from_counter,omitempty"`
+	State       string `json:"state,omitempty"`
+	// Queue is the queue of the ticket's service after the change.
+	Queue *QueueEntry `json:"queue,omitempty"`
+	// Private fields: never on the public feed.
+	Priority    Priority `json:"priority,omitempty"`
+	Clerk       string   `json:"clerk,omitempty"`
+	Outcome     string   `json:"outcome,omitempty"`
+	Appointment string   `json:"appointment,omitempty"`
+	Reason      string   `json:"reason,omitempty"`
+}
+
+// Public strips everything a waiting-room screen must never see: priority
+// categories, clerks, outcomes, appointment codes and internal ids.
+func (e Event) Public() Event {
+	d := e.Data
+	d.TicketID = ""
+	d.Priority = ""
+	d.Clerk = ""
+	d.Outcome = ""
+	d.Appointment = ""
+	d.Reason = ""
+	if d.Queue != nil {
+		q := *d.Queue
+		d.Queue = &q
+	}
+	e.Data = d
+	return e
+}
+
+// QueueEntry is the public state of one service's queue.
+type QueueEntry struct {
+	Service        string `json:"service"`
+	Waiting        int    `json:"waiting"`
+	LongestWaitMin int    `json:"longest_wait_min"`
+	EWTMin         int    `json:"ewt_min"`
+}
+
+// Call is one call (or recall) of a ticket to a counter, as screens show it.
+type Call struct {
+	Number  string    `json:"number"`
+	Service string    `json:"service"`
+	Counter string    `json:"counter"`
+	Kind    string    `json:"kind"`
+	At      time.Time `json:"at"`
+	Recall  int       `json:"recall"`
+	Seq     uint64    `json:"seq"`
+}
+
+// PublicCounter is a counter as the public sees it.
+type PublicCounter struct {
+	ID       string       `json:"id"`
+	Kind     CounterKind  `json:"kind"`
+	Services []string     `json:"services"`
+	State    CounterState `json:"state"`
+	Number   string       `json:"number,omitempty"`
+}
+
+// Snapshot is the whole public state, the first message of the live feed.
+type Snapshot struct {
+	Version  string          `json:"version"`
+	Day      string          `json:"day"`
+	Counters []PublicCounter `json:"counters"`
+	Calls    []Call          `json:"calls"`
+	Queue    []QueueEntry    `json:"queue"`
+}

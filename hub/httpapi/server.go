@@ -1,0 +1,128 @@
+// Package httpapi is the hub's HTTP transport: the JSON API of the public
+// contract, the live feed and the hub's own pages, on Echo. It speaks the
+// hub's domain and maps its coded errors to problem documents in one place.
+package httpapi
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/comune-rc/sportello/hub"
+	"github.com/labstack/echo/v4"
+)
+
+// Config is what the API needs.
+type Config struct {
+	Engine   *hub.Engine
+	Accounts *hub.Accounts
+	// Backup writes a consistent copy of the store (admin endpoint).
+	Backup func(w io.Writer) (int64, error)
+	// PublicURL is the base of track_url links.
+	PublicURL string
+	Version   string
+	Demo      bool
+	Logger    *slog.Logger
+	// LiveBuffer is each live-feed client's buffer (events); a client that
+	// falls this far behind is dropped. Default 256.
+	LiveBuffer int
+	// PingInterval and WriteTimeout tune the live-feed sockets.
+	PingInterval time.Duration
+	WriteTimeout time.Duration
+	// Mount adds routes of other packages (kiosk, display, desk pages).
+	Mount []func(e *echo.Echo)
+}
+
+// Server is the HTTP side of the hub.
+type Server struct {
+	cfg  Config
+	echo *echo.Echo
+	log  *slog.Logger
+	eng  *hub.Engine
+	acc  *hub.Accounts
+	live *liveStats
+}
+
+// New builds the server and its route table.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.LiveBuffer <= 0 {
+		cfg.LiveBuffer = 256
+	}
+	if cfg.PingInterval <= 0 {
+		cfg.PingInterval = 20 * time.Second
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = 5 * time.Second
+	}
+	s := &Server{cfg: cfg, echo: echo.New(), log: cfg.Logger.With("component", "http"), eng: cfg.Engine, acc: cfg.Accounts, live: &liveStats{}}
+	e := s.echo
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(s.recoverer, s.authenticate)
+	s.routes()
+	for _, m := range cfg.Mount {
+		m(e)
+	}
+	return s
+}
+
+// Handler returns the HTTP handler.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Echo exposes the router so that page packages can mount their routes.
+func (s *Server) Echo() *echo.Echo { return s.echo }
+
+func (s *Server) routes() {
+	e := s.echo
+	e.GET("/healthz", s.healthz)
+	e.GET("/metrics", s.metrics)
+	e.GET("/", s.index)
+	e.GET("/t/:token", s.trackPage)
+
+	api := e.Group("/api/v1")
+	api.GET("/openapi.yaml", s.openapi)
+	api.POST("/auth/login", s.login)
+	api.POST("/auth/logout", s.logout, s.need(hub.RoleClerk))
+	api.GET("/auth/me", s.me)
+	api.GET("/services", s.services)
+	api.GET("/counters", s.counters)
+	api.GET("/counters/:id", s.counter)
+	api.GET("/queue", s.queue)
+	api.GET("/live", s.liveFeed)
+	api.GET("/track/:token", s.track)
+
+	api.POST("/tickets", s.issue, s.needTotemOr(hub.RoleClerk))
+	api.GET("/tickets", s.listTickets, s.need(hub.RoleClerk))
+	api.GET("/tickets/:id", s.ticket, s.need(hub.RoleClerk))
+	api.POST("/tickets/:id/cancel", s.cancel, s.need(hub.RoleClerk))
+
+	c := api.Group("/counters/:id", s.need(hub.RoleClerk))
+	c.POST("/open", s.openCounter)
+	c.POST("/close", s.closeCounter)
+	c.POST("/pause", s.pauseCounter)
+	c.POST("/call-next", s.callNext)
+	c.POST("/call", s.callTicket)
+	c.POST("/recall", s.recall)
+	c.POST("/start", s.start)
+	c.POST("/finish", s.finish)
+	c.POST("/no-show", s.noShow)
+	c.POST("/transfer", s.transfer)
+
+	api.POST("/appointments", s.book, s.need(hub.RoleClerk))
+	api.GET("/appointments/:code", s.appointment, s.need(hub.RoleClerk))
+
+	api.GET("/admin/backup", s.backup, s.need(hub.RoleAdmin))
+}
+
+// Shutdown stops accepting requests and waits for running ones.
+func (s *Server) Shutdown(ctx context.Context) error { return s.echo.Shutdown(ctx) }
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok", "version": s.cfg.Version})
+}

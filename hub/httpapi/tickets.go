@@ -1,0 +1,204 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/comune-rc/sportello/hub"
+	"github.com/labstack/echo/v4"
+)
+
+func (s *Server) services(c echo.Context) error {
+	site := s.eng.Site()
+	out := make([]serviceJSON, 0, len(site.Services))
+	for _, sv := range site.Services {
+		out = append(out, serviceJSON{ID: sv.ID, Prefix: sv.Prefix, Name: sv.Name, Description: sv.Description, Category: sv.Category,
+			TargetWaitMin: int(sv.TargetWait / time.Minute), ServiceMin: int(sv.ServiceTime / time.Minute), Room: sv.Room})
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) queue(c echo.Context) error {
+	return c.JSON(http.StatusOK, s.eng.Queue())
+}
+
+type issueRequest struct {
+	Service     string       `json:"service"`
+	Priority    hub.Priority `json:"priority"`
+	Channel     hub.Channel  `json:"channel"`
+	Appointment string       `json:"appointment"`
+}
+
+func (s *Server) issue(c echo.Context) error {
+	var r issueRequest
+	if err := decodeBody(c.Request().Body, &r, false); err != nil {
+		return err
+	}
+	if r.Service == "" && r.Appointment == "" {
+		return hub.FieldError("missing_field", "service", "service is required")
+	}
+	key := c.Request().Header.Get("Idempotency-Key")
+	if len(key) > 200 {
+		return hub.FieldError("invalid_idempotency_key", "Idempotency-Key", "the key is at most 200 characters")
+	}
+	p, _ := principal(c)
+	if r.Channel == "" {
+		if p.IsDevice() {
+			r.Channel = hub.ChannelTotem
+		} else {
+			r.Channel = hub.ChannelDesk
+		}
+	}
+	t, created, err := s.eng.Issue(c.Request().Context(), hub.IssueRequest{
+		Service: r.Service, Priority: r.Priority, Channel: r.Channel, Appointment: r.Appointment, IdemKey: key, By: p.ID,
+	})
+	if err != nil {
+		return err
+	}
+	v, err := s.eng.Ticket(t.ID)
+	if err != nil {
+		return err
+	}
+	status := http.StatusCreated
+	if !created {
+		status = http.StatusOK
+	}
+	c.Response().Header().Set("Location", "/api/v1/tickets/"+t.ID)
+	return c.JSON(status, s.ticketOut(v))
+}
+
+func (s *Server) ticket(c echo.Context) error {
+	v, err := s.eng.Ticket(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.ticketOut(v))
+}
+
+func (s *Server) listTickets(c echo.Context) error {
+	f := hub.TicketFilter{Status: hub.Status(c.QueryParam("status")), Service: c.QueryParam("service"), Counter: c.QueryParam("counter")}
+	switch f.Status {
+	case "", hub.StatusWaiting, hub.StatusCalled, hub.StatusServing, hub.StatusDone, hub.StatusNoShow, hub.StatusCancelled:
+	default:
+		return hub.FieldError("invalid_status", "status", "unknown status %q", f.Status)
+	}
+	if f.Service != "" {
+		if _, ok := s.eng.Site().Service(f.Service); !ok {
+			return hub.ErrServiceNotFound
+		}
+	}
+	if f.Counter != "" {
+		if _, ok := s.eng.Site().Counter(f.Counter); !ok {
+			return hub.ErrCounterNotFound
+		}
+	}
+	views := s.eng.Tickets(f)
+	out := make([]ticketJSON, 0, len(views))
+	for _, v := range views {
+		out = append(out, s.ticketOut(v))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) cancel(c echo.Context) error {
+	p, _ := principal(c)
+	if err := decodeBody(c.Request().Body, &struct{}{}, true); err != nil {
+		return err
+	}
+	t, err := s.eng.Cancel(c.Request().Context(), c.Param("id"), p.ID)
+	if err != nil {
+		return err
+	}
+	return s.ticketReply(c, t)
+}
+
+func (s *Server) ticketReply(c echo.Context, t *hub.Ticket) error {
+	v, err := s.eng.Ticket(t.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.ticketOut(v))
+}
+
+// trackJSON is what the citizen's tracking page may show: no personal
+// data, no priority category.
+type trackJSON struct {
+	Number   string     `json:"number"`
+	Service  string     `json:"service"`
+	Name     hub.Text   `json:"service_name"`
+	Status   hub.Status `json:"status"`
+	Position int        `json:"position"`
+	EWTMin   int        `json:"ewt_min"`
+	Counter  *string    `json:"counter"`
+	Kind     string     `json:"counter_kind,omitempty"`
+	IssuedAt time.Time  `json:"issued_at"`
+	CalledAt *time.Time `json:"called_at"`
+}
+
+func (s *Server) trackView(token string) (trackJSON, error) {
+	v, err := s.eng.TicketByToken(token)
+	if err != nil {
+		return trackJSON{}, err
+	}
+	t := v.Ticket
+	sv, _ := s.eng.Site().Service(t.Service)
+	out := trackJSON{Number: t.Number, Service: t.Service, Name: sv.Name, Status: t.Status, Position: v.Position, EWTMin: minutes(v.EWT), IssuedAt: t.IssuedAt, CalledAt: t.CalledAt}
+	if t.Counter != "" {
+		cn := t.Counter
+		out.Counter = &cn
+		if def, ok := s.eng.Site().Counter(cn); ok {
+			out.Kind = string(def.Kind)
+		}
+	}
+	return out, nil
+}
+
+func (s *Server) track(c echo.Context) error {
+	out, err := s.trackView(c.Param("token"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+type bookRequest struct {
+	Service  string       `json:"service"`
+	Slot     time.Time    `json:"slot"`
+	Channel  hub.Channel  `json:"channel"`
+	Priority hub.Priority `json:"priority"`
+	CaseID   string       `json:"case_id"`
+}
+
+func (s *Server) book(c echo.Context) error {
+	var r bookRequest
+	if err := decodeBody(c.Request().Body, &r, false); err != nil {
+		return err
+	}
+	if r.Service == "" {
+		return hub.FieldError("missing_field", "service", "service is required")
+	}
+	a, err := s.eng.Book(c.Request().Context(), hub.BookRequest{Service: r.Service, Slot: r.Slot, Channel: r.Channel, Priority: r.Priority, CaseID: r.CaseID})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, a)
+}
+
+func (s *Server) appointment(c echo.Context) error {
+	a, err := s.eng.Appointment(c.Param("code"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, a)
+}
+
+func (s *Server) backup(c echo.Context) error {
+	c.Response().Header().Set(echo.HeaderContentType, "application/octet-stream")
+	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="sportello-backup.db"`)
+	c.Response().WriteHeader(http.StatusOK)
+	_, err := s.cfg.Backup(c.Response())
+	if err != nil {
+		s.log.Error("backup failed", "err", err)
+	}
+	return nil
+}
