@@ -89,7 +89,7 @@ func (tx *txn) issue(r IssueRequest) (any, error) {
 	}
 	svc, ok := e.site.Service(r.Service)
 	if !ok {
-		return nil, ErrServiceNotFound
+		return nil, unknownService("service", r.Service)
 	}
 	day := e.day(tx.now)
 	nkey := day + "/" + svc.Prefix
@@ -376,7 +376,7 @@ func (e *Engine) Finish(ctx context.Context, counterID, clerk string, r FinishRe
 		}
 		for i, s := range r.Services {
 			if _, ok := tx.e.site.Service(s); !ok {
-				return nil, FieldError("service_not_found", fmt.Sprintf("services[%d]", i), "unknown service %q", s)
+				return nil, unknownService(fmt.Sprintf("services[%d]", i), s)
 			}
 		}
 		if len(r.Outcome) > 64 {
@@ -451,13 +451,13 @@ func (e *Engine) Transfer(ctx context.Context, counterID, clerk string, r Transf
 		service := t.Service
 		if r.Service != "" {
 			if _, ok := tx.e.site.Service(r.Service); !ok {
-				return nil, ErrServiceNotFound
+				return nil, unknownService("service", r.Service)
 			}
 			service = r.Service
 		} else {
 			dst, ok := tx.e.counters[r.Counter]
 			if !ok {
-				return nil, ErrCounterNotFound
+				return nil, &Error{Kind: KindNotFound, Code: ErrCounterNotFound.Code, Field: "counter", Message: fmt.Sprintf("no counter or room %q", r.Counter)}
 			}
 			if dst.ID == c.ID {
 				return nil, FieldError("invalid_transfer", "counter", "the ticket is already at counter %s", c.ID)
@@ -562,7 +562,7 @@ type BookRequest struct {
 func (e *Engine) Book(ctx context.Context, r BookRequest) (*Appointment, error) {
 	v, err := e.do(ctx, func(tx *txn) (any, error) {
 		if _, ok := tx.e.site.Service(r.Service); !ok {
-			return nil, ErrServiceNotFound
+			return nil, unknownService("service", r.Service)
 		}
 		if r.Slot.IsZero() {
 			return nil, FieldError("invalid_slot", "slot", "slot is required")
@@ -608,4 +608,9 @@ func bookingCode() string {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
 	return string(b)
+}
+
+// unknownService is the not-found error for a service named in a body.
+func unknownService(field, id string) *Error {
+	return &Error{Kind: KindNotFound, Code: ErrServiceNotFound.Code, Field: field, Message: fmt.Sprintf("no service %q", id)}
 }

@@ -19,39 +19,6 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// A site file is a YAML document that replaces the built-in site
-// (sportello serve --site FILE). docs/site-file.md explains it for the
-// people who write one; docs/site-example.yaml is the built-in site. In
-// brief:
-//
-//	id: cedir                       # 1-32 of A-Z a-z 0-9 _ -
-//	name: {it: "…", en: "…"}        # en falls back to it
-//	comune: Comune di Reggio Calabria
-//	timezone: Europe/Rome           # optional, default Europe/Rome
-//	seats: 38                       # seats in the waiting room, >= 0
-//	services:                       # at least one
-//	  - id: certificati
-//	    prefix: A                   # 1-3 uppercase letters, unique
-//	    name: {it: "…", en: "…"}
-//	    description: {it: "…", en: "…"}   # optional
-//	    category: dispositivo       # informativo | dispositivo | segnalazione
-//	    target_wait_min: 15         # minutes, > 0 and <= 480, may be fractional
-//	    service_time_min: 5         # minutes, > 0 and <= 480, may be fractional
-//	    room: false                 # optional; true = served in rooms only
-//	counters:                       # at least one
-//	  - id: "1"
-//	    kind: counter               # counter | room, optional, default counter
-//	    name: {it: "Sportello 1", en: "Desk 1"}
-//	    services: [certificati, cie]   # desks list desk services, rooms room services
-//	totems:                         # optional
-//	  - {id: totem-1, name: "…"}
-//	displays:                       # optional; empty filters mean everything
-//	  - {id: "1", name: "…", counters: ["1", "2"], services: [cie]}
-//
-// Unknown keys, wrong types and broken rules are errors that name the file,
-// the line and the field path, because the file is written by hand by the
-// office and the first start must say exactly what to fix.
-
 const (
 	invalidSite = "invalid_site"
 	// defaultTimezone is Reggio Calabria's, the Comune this was built for.
@@ -83,7 +50,39 @@ var (
 	displayKeys = []string{"id", "name", "counters", "services"}
 )
 
-// LoadSite reads and parses the site file at path; see ParseSite.
+// LoadSite reads and parses the site file at path (see ParseSite). A site
+// file is a YAML document that replaces the built-in site
+// (sportello serve --site FILE). docs/site-file.md explains it for the
+// people who write one; docs/site-example.yaml is the built-in site. In
+// brief:
+//
+//	id: cedir                       # 1-32 of A-Z a-z 0-9 _ -
+//	name: {it: "…", en: "…"}        # en falls back to it
+//	comune: Comune di Reggio Calabria
+//	timezone: Europe/Rome           # optional, default Europe/Rome
+//	seats: 38                       # seats in the waiting room, >= 0
+//	services:                       # at least one
+//	  - id: certificati
+//	    prefix: A                   # 1-3 uppercase letters, unique
+//	    name: {it: "…", en: "…"}
+//	    description: {it: "…", en: "…"}   # optional
+//	    category: dispositivo       # informativo | dispositivo | segnalazione
+//	    target_wait_min: 15         # minutes, > 0 and <= 480, may be fractional
+//	    service_time_min: 5         # minutes, > 0 and <= 480, may be fractional
+//	    room: false                 # optional; true = served in rooms only
+//	counters:                       # at least one
+//	  - id: "1"
+//	    kind: counter               # counter | room, optional, default counter
+//	    name: {it: "Sportello 1", en: "Desk 1"}
+//	    services: [certificati, cie]   # desks list desk services, rooms room services
+//	totems:                         # optional
+//	  - {id: totem-1, name: "…"}
+//	displays:                       # optional; empty filters mean everything
+//	  - {id: "1", name: "…", counters: ["1", "2"], services: [cie]}
+//
+// Unknown keys, wrong types and broken rules are errors that name the file,
+// the line and the field path, because the file is written by hand by the
+// office and the first start must say exactly what to fix.
 func LoadSite(path string) (*Site, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {

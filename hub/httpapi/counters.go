@@ -202,6 +202,9 @@ func (s *Server) transfer(c echo.Context) error {
 	if err := decodeBody(c.Request().Body, &r, false); err != nil {
 		return err
 	}
+	if (r.Service == "") == (r.Counter == "") {
+		return hub.FieldError("invalid_transfer", "service", "give either service or counter")
+	}
 	if len(r.Notes) > 2000 {
 		return hub.FieldError("invalid_notes", "notes", "notes are at most 2000 characters")
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -33,14 +34,20 @@ type testHub struct {
 	Check func(req *http.Request, reqBody []byte, resp *http.Response, respBody []byte)
 }
 
-type hubOption func(*hub.Config)
+// hubOption tunes the engine or the API of a test hub.
+type hubOption struct {
+	engine func(*hub.Config)
+	api    func(*httpapi.Config)
+}
+
+func withAPI(f func(*httpapi.Config)) hubOption { return hubOption{api: f} }
 
 // newTestHub starts a hub with demo users (password "demo") clerk01…clerk18,
 // supervisor, admin and devices demo-totem-1…3, demo-display-1…4.
 func newTestHub(t *testing.T, opts ...hubOption) *testHub {
 	t.Helper()
 	dir := t.TempDir()
-	store, err := boltstore.Open(filepath.Join(dir, "sportello.db"), boltstore.Options{})
+	store, err := boltstore.Open(filepath.Join(dir, "sportello.db"), boltstore.Options{Logger: quiet})
 	require.NoError(t, err)
 	site := hub.BuiltinSite()
 	acc := hub.NewAccounts(hub.AccountsConfig{Store: store, BcryptCost: bcrypt.MinCost})
@@ -63,9 +70,11 @@ func newTestHub(t *testing.T, opts ...hubOption) *testHub {
 		_, err := acc.EnrollDevice(d.ID, hub.DeviceDisplay, "demo-display-"+itoa(i+1))
 		require.NoError(t, err)
 	}
-	cfg := hub.Config{Site: site, Store: store, AutoNoShowRecalls: 3, Version: "test"}
+	cfg := hub.Config{Site: site, Store: store, AutoNoShowRecalls: 3, Version: "test", Logger: quiet}
 	for _, o := range opts {
-		o(&cfg)
+		if o.engine != nil {
+			o.engine(&cfg)
+		}
 	}
 	eng, err := hub.New(cfg)
 	require.NoError(t, err)
@@ -73,7 +82,13 @@ func newTestHub(t *testing.T, opts ...hubOption) *testHub {
 	th.srv = httptest.NewUnstartedServer(nil)
 	th.srv.Start()
 	th.URL = th.srv.URL
-	api := httpapi.New(httpapi.Config{Engine: eng, Accounts: acc, Backup: store.WriteBackup, PublicURL: th.URL, Version: "test", Demo: true, PingInterval: time.Second})
+	apiCfg := httpapi.Config{Engine: eng, Accounts: acc, Backup: store.WriteBackup, PublicURL: th.URL, Version: "test", Demo: true, PingInterval: time.Second, Logger: quiet}
+	for _, o := range opts {
+		if o.api != nil {
+			o.api(&apiCfg)
+		}
+	}
+	api := httpapi.New(apiCfg)
 	th.srv.Config.Handler = api.Handler()
 	t.Cleanup(func() {
 		th.srv.CloseClientConnections()
@@ -83,6 +98,8 @@ func newTestHub(t *testing.T, opts ...hubOption) *testHub {
 	})
 	return th
 }
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func clerkName(i int) string { return "clerk" + string(rune('0'+i/10)) + string(rune('0'+i%10)) }
 

@@ -104,6 +104,11 @@ func (s *Server) liveFeed(c echo.Context) error {
 		defer close(gone)
 		for {
 			if _, _, err := ws.ReadMessage(); err != nil {
+				if ne, ok := err.(interface{ Timeout() bool }); ok && ne.Timeout() {
+					// No pong within the wait: a client that stopped
+					// reading (or vanished) is dropped.
+					s.live.dropped.Add(1)
+				}
 				return
 			}
 		}
@@ -141,6 +146,10 @@ func (s *Server) liveFeed(c echo.Context) error {
 				return nil
 			}
 			if err := write(publicMessage(e)); err != nil {
+				if ne, ok := err.(interface{ Timeout() bool }); ok && ne.Timeout() {
+					// Stuck socket: the client stopped reading.
+					s.live.dropped.Add(1)
+				}
 				return nil
 			}
 		case <-ping.C:
