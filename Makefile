@@ -1,0 +1,54 @@
+# Sportello — make run starts the whole office, make test checks everything.
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+BIN     := bin/sportello
+PKGS    := ./...
+
+.PHONY: help run build test deps fmt-check vet unit fuzz bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+run: build ## the whole office on this machine (sportello demo)
+	./$(BIN) demo
+
+build: ## build bin/sportello
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/sportello
+
+# What the tests need beyond Go. Debian packages are installed with apt-get
+# when missing (CI runs as root on a fresh Debian machine).
+APT_PACKAGES :=
+
+deps: ## install what the tests need
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+	$(GO) mod download
+
+fmt-check: ## fail if gofmt would change a file
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet: ## go vet
+	$(GO) vet $(PKGS)
+
+unit: ## the tests, with the race detector
+	$(GO) test -race -count=1 -timeout 12m $(PKGS)
+
+test: deps fmt-check vet unit fuzz ## everything CI checks
+
+FUZZTIME ?= 10s
+fuzz: ## a short run of every fuzz target
+	$(GO) test ./hub/ -run '^$$' -fuzz '^FuzzParseSite$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./hub/httpapi/ -run '^$$' -fuzz '^FuzzDecodeIssue$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./hub/httpapi/ -run '^$$' -fuzz '^FuzzDecodeFinish$$' -fuzztime $(FUZZTIME)
+
+bench: ## the benchmarks of BENCHMARKS.md
+	$(GO) test ./hub/ -run '^$$' -bench . -benchtime 2000x -count 1
+	$(GO) test ./hub/httpapi/ -run '^$$' -bench . -benchtime 50x -count 1
+
+clean:
+	rm -rf bin
