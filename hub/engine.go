@@ -59,7 +59,6 @@ type Engine struct {
 	lastSeq      uint64
 	tickets      map[string]*Ticket
 	byToken      map[string]string
-	byNumber     map[string]string // day/number → id
 	waiting      map[string]*Ticket
 	counters     map[string]*Counter
 	appointments map[string]*Appointment
@@ -173,7 +172,6 @@ func (e *Engine) reload() error {
 	e.lastSeq = st.LastSeq
 	e.tickets = make(map[string]*Ticket, len(st.Tickets))
 	e.byToken = make(map[string]string, len(st.Tickets))
-	e.byNumber = make(map[string]string, len(st.Tickets))
 	e.waiting = make(map[string]*Ticket)
 	e.stats = newServiceStats(e.site)
 	for _, t := range st.Tickets {
@@ -221,11 +219,19 @@ func (e *Engine) indexTicket(t *Ticket) {
 	if t.TrackToken != "" {
 		e.byToken[t.TrackToken] = t.ID
 	}
-	e.byNumber[t.Day+"/"+t.Number] = t.ID
 	if t.Status == StatusWaiting {
 		e.waiting[t.ID] = t
 	} else {
 		delete(e.waiting, t.ID)
+	}
+}
+
+func (e *Engine) evictPastDays(today string) {
+	for id, t := range e.tickets {
+		if t.Day != today && t.Status.Closed() {
+			delete(e.tickets, id)
+			delete(e.byToken, t.TrackToken)
+		}
 	}
 }
 
@@ -277,9 +283,12 @@ func (e *Engine) writer() {
 			}
 			e.runGroup(group)
 		case <-ticker.C:
-			// Waits age with the clock even when nothing happens.
+			// Waits age with the clock even when nothing happens, and the
+			// closed visits of past days leave memory (they stay on disk).
 			e.mu.Lock()
-			e.refreshView(e.clock())
+			now := e.clock()
+			e.evictPastDays(e.day(now))
+			e.refreshView(now)
 			e.mu.Unlock()
 		case <-e.done:
 			for {

@@ -156,10 +156,31 @@ func (s *Store) migrate() error {
 	return nil
 }
 
-// prune drops the oldest events beyond KeepEvents; replay from before them
-// falls back to a snapshot.
+// idemKeep is how long idempotency keys stay on disk; the engine honours
+// them for its IdemTTL (at least 24 h), so this only bounds the bucket.
+const idemKeep = 72 * time.Hour
+
+// prune drops the oldest events beyond KeepEvents (replay from before them
+// falls back to a snapshot) and idempotency keys older than idemKeep.
 func (s *Store) prune() error {
 	return s.db.Update(func(tx *bolt.Tx) error {
+		ib := tx.Bucket(bucketIdem)
+		var old [][]byte
+		cutoff := time.Now().Add(-idemKeep)
+		if err := ib.ForEach(func(k, v []byte) error {
+			var r hub.IdemRecord
+			if json.Unmarshal(v, &r) != nil || r.At.Before(cutoff) {
+				old = append(old, append([]byte(nil), k...))
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, k := range old {
+			if err := ib.Delete(k); err != nil {
+				return err
+			}
+		}
 		b := tx.Bucket(bucketEvents)
 		n := b.Stats().KeyN
 		excess := n - s.opts.KeepEvents
