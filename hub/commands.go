@@ -238,15 +238,9 @@ func Eligible(c *Counter, t *Ticket) bool {
 // commits before anyone can see it.
 func (e *Engine) CallNext(ctx context.Context, counterID, clerk string) (*Ticket, error) {
 	v, err := e.do(ctx, func(tx *txn) (any, error) {
-		c, err := tx.counterFor(counterID, clerk)
+		c, err := tx.idleCounter(counterID, clerk)
 		if err != nil {
 			return nil, err
-		}
-		if c.State != CounterOpen {
-			return nil, ErrCounterClosed
-		}
-		if c.Ticket != "" {
-			return nil, ErrCounterBusy
 		}
 		var eligible []*Ticket
 		for _, t := range tx.e.waiting {
@@ -273,15 +267,9 @@ func (e *Engine) CallNext(ctx context.Context, counterID, clerk string) (*Ticket
 // sees the citizen at the counter, or an urgent case).
 func (e *Engine) CallTicket(ctx context.Context, counterID, clerk, ticketID string) (*Ticket, error) {
 	v, err := e.do(ctx, func(tx *txn) (any, error) {
-		c, err := tx.counterFor(counterID, clerk)
+		c, err := tx.idleCounter(counterID, clerk)
 		if err != nil {
 			return nil, err
-		}
-		if c.State != CounterOpen {
-			return nil, ErrCounterClosed
-		}
-		if c.Ticket != "" {
-			return nil, ErrCounterBusy
 		}
 		t, ok := tx.e.tickets[ticketID]
 		if !ok {
@@ -299,6 +287,22 @@ func (e *Engine) CallTicket(ctx context.Context, counterID, clerk, ticketID stri
 		return nil, err
 	}
 	return v.(*Ticket), nil
+}
+
+// idleCounter is a counter the clerk holds, open (not paused) and with no
+// current ticket: one that may call.
+func (tx *txn) idleCounter(id, clerk string) (*Counter, error) {
+	c, err := tx.counterFor(id, clerk)
+	if err != nil {
+		return nil, err
+	}
+	if c.State != CounterOpen {
+		return nil, ErrCounterClosed
+	}
+	if c.Ticket != "" {
+		return nil, ErrCounterBusy
+	}
+	return c, nil
 }
 
 func (tx *txn) call(c *Counter, t *Ticket, clerk string) *Ticket {
