@@ -20,6 +20,8 @@ type IssueRequest struct {
 	IdemKey string
 	// By is the principal issuing it (device or user id).
 	By string
+	// Print asks the issuing totem's agent to print the ticket.
+	Print bool
 }
 
 // Issue creates a waiting ticket. created is false when an idempotency key
@@ -107,6 +109,9 @@ func (tx *txn) issue(r IssueRequest) (any, error) {
 		IssuedAt:   tx.now,
 		TrackToken: newToken(),
 		IssuedBy:   r.By,
+	}
+	if r.Print {
+		t.Print, t.PrintAt = PrintPending, tx.now
 	}
 	if appt != nil {
 		t.Appointment = appt.Code

@@ -78,6 +78,7 @@ var (
 	ErrTicketNotFound      = &Error{Kind: KindNotFound, Code: "ticket_not_found", Message: "no such ticket"}
 	ErrServiceNotFound     = &Error{Kind: KindNotFound, Code: "service_not_found", Message: "no such service"}
 	ErrCounterNotFound     = &Error{Kind: KindNotFound, Code: "counter_not_found", Message: "no such counter or room"}
+	ErrReportNotFound      = &Error{Kind: KindNotFound, Code: "report_not_found", Message: "no such report"}
 	ErrAppointmentNotFound = &Error{Kind: KindNotFound, Code: "appointment_not_found", Message: "no such appointment"}
 	ErrCounterClosed       = &Error{Kind: KindConflict, Code: "counter_closed", Message: "the counter is not open"}
 	ErrCounterBusy         = &Error{Kind: KindConflict, Code: "counter_busy", Message: "the counter still has a current ticket: finish it or mark it as no-show first"}

@@ -17,6 +17,11 @@ const (
 	EventCounterClosed     = "counter.closed"
 	EventCounterPaused     = "counter.paused"
 	EventAppointmentBooked = "appointment.booked"
+	EventTicketPrinted     = "ticket.printed"
+	EventTicketPrintFailed = "ticket.print_failed"
+	EventTicketReprint     = "ticket.reprint"
+	EventTotemHelp         = "totem.help"
+	EventReportFiled       = "report.filed"
 )
 
 // Event is one committed state change. It is stored in full (staff need the
@@ -43,6 +48,8 @@ type EventData struct {
 	FromService string `json:"from_service,omitempty"`
 	FromCounter string `json:"from_counter,omitempty"`
 	State       string `json:"state,omitempty"`
+	// Totem is the totem of print and help events.
+	Totem string `json:"totem,omitempty"`
 	// Queue is the queue of the ticket's service after the change.
 	Queue *QueueEntry `json:"queue,omitempty"`
 	// Private fields: never on the public feed.

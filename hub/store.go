@@ -18,12 +18,13 @@ type Batch struct {
 	Numbers map[string]int
 	Idem    []IdemRecord
 	Outbox  []OutboxRecord
+	Reports []*Report
 }
 
 // Empty reports whether the batch writes nothing.
 func (b *Batch) Empty() bool {
 	return len(b.Events) == 0 && len(b.Tickets) == 0 && len(b.Counters) == 0 &&
-		len(b.Appointments) == 0 && len(b.Numbers) == 0 && len(b.Idem) == 0 && len(b.Outbox) == 0
+		len(b.Appointments) == 0 && len(b.Numbers) == 0 && len(b.Idem) == 0 && len(b.Outbox) == 0 && len(b.Reports) == 0
 }
 
 // IdemRecord maps a client's idempotency key to the ticket it created.
@@ -40,7 +41,8 @@ type OutboxRecord struct {
 	EventSeq uint64    `json:"event_seq"`
 	Type     string    `json:"type"`
 	At       time.Time `json:"at"`
-	Ticket   *Ticket   `json:"ticket"`
+	Ticket   *Ticket   `json:"ticket,omitempty"`
+	Report   *Report   `json:"report,omitempty"`
 }
 
 // State is what the store gives back at start to rebuild the engine.
@@ -66,6 +68,8 @@ type Store interface {
 	EventsSince(since uint64, limit int) (events []Event, ok bool, err error)
 	// Ticket reads one ticket by id (also from past days).
 	Ticket(id string) (*Ticket, error)
+	// Report reads one report by protocol number.
+	Report(protocol string) (*Report, error)
 	// WriteBackup writes a consistent copy of the whole store.
 	WriteBackup(w io.Writer) (int64, error)
 }

@@ -111,7 +111,22 @@ type Ticket struct {
 	// totem's tickets are printed by that totem.
 	IssuedBy string `json:"issued_by,omitempty"`
 	Recalls  int    `json:"recalls"`
+	// Print is the paper ticket's fate for tickets a totem prints:
+	// pending, printed or failed (with PrintError). Empty: nothing to print.
+	Print      PrintStatus `json:"print,omitempty"`
+	PrintError string      `json:"print_error,omitempty"`
+	// PrintAt is when the print job was (re)queued.
+	PrintAt time.Time `json:"print_at,omitempty"`
 }
+
+// PrintStatus is where a totem's paper ticket is.
+type PrintStatus string
+
+const (
+	PrintPending PrintStatus = "pending"
+	PrintDone    PrintStatus = "printed"
+	PrintFailed  PrintStatus = "failed"
+)
 
 // Clone returns a deep copy, so that callers never share slices with the
 // engine's state.

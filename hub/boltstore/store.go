@@ -32,7 +32,8 @@ var (
 	bucketUsers        = []byte("users")
 	bucketSessions     = []byte("sessions")
 	bucketDevices      = []byte("devices")
-	allBuckets         = [][]byte{bucketMeta, bucketEvents, bucketTickets, bucketTicketsByDay, bucketOpen, bucketCounters, bucketAppointments, bucketNumbers, bucketIdem, bucketOutbox, bucketUsers, bucketSessions, bucketDevices}
+	bucketReports      = []byte("reports")
+	allBuckets         = [][]byte{bucketReports, bucketMeta, bucketEvents, bucketTickets, bucketTicketsByDay, bucketOpen, bucketCounters, bucketAppointments, bucketNumbers, bucketIdem, bucketOutbox, bucketUsers, bucketSessions, bucketDevices}
 	keySchema          = []byte("schema_version")
 )
 
@@ -269,6 +270,12 @@ func (s *Store) Commit(batch *hub.Batch) error {
 				return err
 			}
 		}
+		rb := tx.Bucket(bucketReports)
+		for _, r := range batch.Reports {
+			if err := put(rb, []byte(r.Protocol), r); err != nil {
+				return err
+			}
+		}
 		ob := tx.Bucket(bucketOutbox)
 		for _, r := range batch.Outbox {
 			seq, err := ob.NextSequence()
@@ -338,10 +345,16 @@ func (s *Store) Load(day string) (*hub.State, error) {
 		}); err != nil {
 			return err
 		}
+		nb := tx.Bucket(bucketNumbers)
 		dayPrefix := []byte(day + "/")
-		nc := tx.Bucket(bucketNumbers).Cursor()
+		nc := nb.Cursor()
 		for k, v := nc.Seek(dayPrefix); k != nil && bytes.HasPrefix(k, dayPrefix); k, v = nc.Next() {
 			st.Numbers[string(k)] = int(btoi(v))
+		}
+		// Report protocol numbers run per year.
+		yearKey := "reports/" + day[:4]
+		if v := nb.Get([]byte(yearKey)); v != nil {
+			st.Numbers[yearKey] = int(btoi(v))
 		}
 		if err := tx.Bucket(bucketIdem).ForEach(func(k, v []byte) error {
 			var r hub.IdemRecord
@@ -416,6 +429,23 @@ func (s *Store) Ticket(id string) (*hub.Ticket, error) {
 		return nil, err
 	}
 	return t, nil
+}
+
+// Report implements hub.Store.
+func (s *Store) Report(protocol string) (*hub.Report, error) {
+	var r *hub.Report
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketReports).Get([]byte(protocol))
+		if v == nil {
+			return hub.ErrReportNotFound
+		}
+		r = new(hub.Report)
+		return json.Unmarshal(v, r)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // WriteBackup implements hub.Store: a consistent copy from one read

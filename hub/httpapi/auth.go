@@ -52,6 +52,10 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// PrincipalOf returns who is making the request (set by the API's
+// authentication middleware), for the page packages.
+func PrincipalOf(c echo.Context) (hub.Principal, bool) { return principal(c) }
+
 func principal(c echo.Context) (hub.Principal, bool) {
 	p, ok := c.Get(principalKey).(hub.Principal)
 	return p, ok

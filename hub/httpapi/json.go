@@ -8,26 +8,28 @@ import (
 
 // ticketJSON is the contract's Ticket.
 type ticketJSON struct {
-	ID          string       `json:"id"`
-	Number      string       `json:"number"`
-	Service     string       `json:"service"`
-	Status      hub.Status   `json:"status"`
-	Priority    hub.Priority `json:"priority,omitempty"`
-	Channel     hub.Channel  `json:"channel"`
-	IssuedAt    time.Time    `json:"issued_at"`
-	CalledAt    *time.Time   `json:"called_at"`
-	Counter     *string      `json:"counter"`
-	Position    int          `json:"position"`
-	EWTMin      int          `json:"ewt_min"`
-	TrackURL    string       `json:"track_url,omitempty"`
-	Appointment string       `json:"appointment,omitempty"`
-	Target      string       `json:"target,omitempty"`
-	Outcome     string       `json:"outcome,omitempty"`
-	Delivered   []string     `json:"delivered,omitempty"`
-	Notes       string       `json:"notes,omitempty"`
-	Recalls     int          `json:"recalls"`
-	ClosedAt    *time.Time   `json:"closed_at,omitempty"`
-	Steps       []hub.Step   `json:"steps,omitempty"`
+	ID          string          `json:"id"`
+	Number      string          `json:"number"`
+	Service     string          `json:"service"`
+	Status      hub.Status      `json:"status"`
+	Priority    hub.Priority    `json:"priority,omitempty"`
+	Channel     hub.Channel     `json:"channel"`
+	IssuedAt    time.Time       `json:"issued_at"`
+	CalledAt    *time.Time      `json:"called_at"`
+	Counter     *string         `json:"counter"`
+	Position    int             `json:"position"`
+	EWTMin      int             `json:"ewt_min"`
+	TrackURL    string          `json:"track_url,omitempty"`
+	Appointment string          `json:"appointment,omitempty"`
+	Target      string          `json:"target,omitempty"`
+	Outcome     string          `json:"outcome,omitempty"`
+	Delivered   []string        `json:"delivered,omitempty"`
+	Notes       string          `json:"notes,omitempty"`
+	Recalls     int             `json:"recalls"`
+	ClosedAt    *time.Time      `json:"closed_at,omitempty"`
+	Steps       []hub.Step      `json:"steps,omitempty"`
+	Print       hub.PrintStatus `json:"print,omitempty"`
+	PrintError  string          `json:"print_error,omitempty"`
 }
 
 func (s *Server) trackURL(t *hub.Ticket) string {
@@ -41,6 +43,7 @@ func (s *Server) ticketOut(v hub.TicketView) ticketJSON {
 		IssuedAt: t.IssuedAt, CalledAt: t.CalledAt, Position: v.Position, EWTMin: minutes(v.EWT),
 		TrackURL: s.trackURL(t), Appointment: t.Appointment, Target: t.Target, Outcome: t.Outcome,
 		Delivered: t.Delivered, Notes: t.Notes, Recalls: t.Recalls, ClosedAt: t.ClosedAt, Steps: t.Steps,
+		Print: t.Print, PrintError: t.PrintError,
 	}
 	if t.Counter != "" {
 		c := t.Counter

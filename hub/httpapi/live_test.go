@@ -16,14 +16,14 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-type liveMsg struct {
+type feedMsg struct {
 	Seq  uint64          `json:"seq"`
 	Type string          `json:"type"`
 	At   time.Time       `json:"at"`
 	Data json.RawMessage `json:"data"`
 }
 
-func dialLive(t *testing.T, h *testHub, query string) *websocket.Conn {
+func liveDial(t *testing.T, h *testHub, query string) *websocket.Conn {
 	t.Helper()
 	u := "ws" + strings.TrimPrefix(h.URL, "http") + "/api/v1/live" + query
 	c, resp, err := websocket.DefaultDialer.Dial(u, nil)
@@ -33,10 +33,10 @@ func dialLive(t *testing.T, h *testHub, query string) *websocket.Conn {
 	return c
 }
 
-func read(t *testing.T, c *websocket.Conn) liveMsg {
+func read(t *testing.T, c *websocket.Conn) feedMsg {
 	t.Helper()
 	require.NoError(t, c.SetReadDeadline(time.Now().Add(10*time.Second)))
-	var m liveMsg
+	var m feedMsg
 	require.NoError(t, c.ReadJSON(&m))
 	return m
 }
@@ -55,7 +55,7 @@ func issue(t *testing.T, h *testHub, service string, prio string) ticket {
 func TestLiveSnapshotThenEvents(t *testing.T) {
 	h := newTestHub(t)
 	issue(t, h, "certificati", "")
-	c := dialLive(t, h, "")
+	c := liveDial(t, h, "")
 	snap := read(t, c)
 	require.Equal(t, "snapshot", snap.Type)
 	require.Equal(t, uint64(1), snap.Seq)
@@ -83,7 +83,7 @@ func TestLiveSnapshotThenEvents(t *testing.T) {
 	require.Equal(t, "3", d["counter"])
 	require.NotEmpty(t, d["number"])
 	require.NotEmpty(t, d["service"])
-	for _, m := range []liveMsg{opened, issued, called} {
+	for _, m := range []feedMsg{opened, issued, called} {
 		// The public feed never carries a priority category or a clerk.
 		require.NotContains(t, string(m.Data), "pregnancy")
 		require.NotContains(t, string(m.Data), "priority")
@@ -95,7 +95,7 @@ func TestLiveSnapshotThenEvents(t *testing.T) {
 // event it missed, once, in order, then the live ones.
 func TestLiveReconnectSince(t *testing.T) {
 	h := newTestHub(t)
-	c := dialLive(t, h, "")
+	c := liveDial(t, h, "")
 	snap := read(t, c)
 	issue(t, h, "certificati", "")
 	last := read(t, c)
@@ -105,7 +105,7 @@ func TestLiveReconnectSince(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		issue(t, h, "tributi", "")
 	}
-	c2 := dialLive(t, h, "?since="+itoa64(last.Seq))
+	c2 := liveDial(t, h, "?since="+itoa64(last.Seq))
 	want := last.Seq + 1
 	for i := 0; i < 20; i++ {
 		m := read(t, c2)
@@ -118,10 +118,10 @@ func TestLiveReconnectSince(t *testing.T) {
 	require.Equal(t, want, m.Seq, "then the live stream, without a gap")
 
 	// Since from another store (the future): a fresh snapshot instead.
-	c3 := dialLive(t, h, "?since=999999")
+	c3 := liveDial(t, h, "?since=999999")
 	require.Equal(t, "snapshot", read(t, c3).Type)
 	// since=current: nothing to replay, then live.
-	c4 := dialLive(t, h, "?since="+itoa64(want))
+	c4 := liveDial(t, h, "?since="+itoa64(want))
 	issue(t, h, "idrico", "")
 	m = read(t, c4)
 	require.Equal(t, want+1, m.Seq)
@@ -145,7 +145,7 @@ func TestLiveSlowClientDropped(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	defer slow.Close()
-	fast := dialLive(t, h, "")
+	fast := liveDial(t, h, "")
 	read(t, fast) // snapshot
 
 	const n = 600
@@ -157,7 +157,7 @@ func TestLiveSlowClientDropped(t *testing.T) {
 		defer wg.Done()
 		for i := 0; ; i++ {
 			_ = fast.SetReadDeadline(time.Now().Add(20 * time.Second))
-			var m liveMsg
+			var m feedMsg
 			if err := fast.ReadJSON(&m); err != nil {
 				return
 			}

@@ -81,17 +81,3 @@ func (s *Server) render(c echo.Context, name string, data any) error {
 	c.Response().WriteHeader(http.StatusOK)
 	return templates.ExecuteTemplate(c.Response(), name, data)
 }
-
-type trackData struct {
-	T     trackJSON
-	Token string
-}
-
-// trackPage is the citizen's tracking page (the QR on the ticket).
-func (s *Server) trackPage(c echo.Context) error {
-	v, err := s.trackView(c.Param("token"))
-	if err != nil {
-		return err
-	}
-	return s.render(c, "track.html", trackData{T: v, Token: c.Param("token")})
-}

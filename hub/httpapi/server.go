@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/comune-rc/sportello/assets"
 	"github.com/comune-rc/sportello/hub"
 	"github.com/labstack/echo/v4"
 )
@@ -37,12 +38,13 @@ type Config struct {
 
 // Server is the HTTP side of the hub.
 type Server struct {
-	cfg  Config
-	echo *echo.Echo
-	log  *slog.Logger
-	eng  *hub.Engine
-	acc  *hub.Accounts
-	live *liveStats
+	cfg    Config
+	echo   *echo.Echo
+	log    *slog.Logger
+	eng    *hub.Engine
+	acc    *hub.Accounts
+	live   *liveStats
+	totems totemRegistry
 }
 
 // New builds the server and its route table.
@@ -83,7 +85,8 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.healthz)
 	e.GET("/metrics", s.metrics)
 	e.GET("/", s.index)
-	e.GET("/t/:token", s.trackPage)
+	e.GET("/qr.png", s.qrPNG)
+	e.GET(assets.Prefix+"*", echo.WrapHandler(assets.Handler()))
 
 	api := e.Group("/api/v1")
 	api.GET("/openapi.yaml", s.openapi)
@@ -96,11 +99,16 @@ func (s *Server) routes() {
 	api.GET("/queue", s.queue)
 	api.GET("/live", s.liveFeed)
 	api.GET("/track/:token", s.track)
+	api.POST("/track/:token/cancel", s.trackCancel)
+	api.GET("/totems", s.totemList, s.need(hub.RoleSupervisor))
+	api.GET("/totems/:id/jobs", s.totemJobs)
+	api.POST("/totems/:id/help", s.totemHelp, s.needTotemOr(hub.RoleClerk))
 
 	api.POST("/tickets", s.issue, s.needTotemOr(hub.RoleClerk))
 	api.GET("/tickets", s.listTickets, s.need(hub.RoleClerk))
 	api.GET("/tickets/:id", s.ticket, s.need(hub.RoleClerk))
 	api.POST("/tickets/:id/cancel", s.cancel, s.need(hub.RoleClerk))
+	api.POST("/tickets/:id/reprint", s.reprint, s.need(hub.RoleClerk))
 
 	c := api.Group("/counters/:id", s.need(hub.RoleClerk))
 	c.POST("/open", s.openCounter)
@@ -114,6 +122,8 @@ func (s *Server) routes() {
 	c.POST("/no-show", s.noShow)
 	c.POST("/transfer", s.transfer)
 
+	api.POST("/reports", s.fileReport, s.needTotemOr(hub.RoleClerk))
+	api.GET("/reports/:protocol", s.report, s.need(hub.RoleClerk))
 	api.POST("/appointments", s.book, s.need(hub.RoleClerk))
 	api.GET("/appointments/:code", s.appointment, s.need(hub.RoleClerk))
 

@@ -51,6 +51,8 @@ func (s *Server) issue(c echo.Context) error {
 	}
 	t, created, err := s.eng.Issue(c.Request().Context(), hub.IssueRequest{
 		Service: r.Service, Priority: r.Priority, Channel: r.Channel, Appointment: r.Appointment, IdemKey: key, By: p.ID,
+		// A ticket issued with a totem's token is printed by that totem.
+		Print: p.Device == hub.DeviceTotem,
 	})
 	if err != nil {
 		return err
@@ -133,6 +135,9 @@ type trackJSON struct {
 	Kind     string     `json:"counter_kind,omitempty"`
 	IssuedAt time.Time  `json:"issued_at"`
 	CalledAt *time.Time `json:"called_at"`
+	// Print is the paper ticket's fate (pending, printed, failed) when a
+	// totem prints it, so the totem page can tell the citizen.
+	Print hub.PrintStatus `json:"print,omitempty"`
 }
 
 func (s *Server) trackView(token string) (trackJSON, error) {
@@ -142,7 +147,7 @@ func (s *Server) trackView(token string) (trackJSON, error) {
 	}
 	t := v.Ticket
 	sv, _ := s.eng.Site().Service(t.Service)
-	out := trackJSON{Number: t.Number, Service: t.Service, Name: sv.Name, Status: t.Status, Position: v.Position, EWTMin: minutes(v.EWT), IssuedAt: t.IssuedAt, CalledAt: t.CalledAt}
+	out := trackJSON{Number: t.Number, Service: t.Service, Name: sv.Name, Status: t.Status, Position: v.Position, EWTMin: minutes(v.EWT), IssuedAt: t.IssuedAt, CalledAt: t.CalledAt, Print: t.Print}
 	if t.Counter != "" {
 		cn := t.Counter
 		out.Counter = &cn
@@ -151,6 +156,24 @@ func (s *Server) trackView(token string) (trackJSON, error) {
 		}
 	}
 	return out, nil
+}
+
+// trackCancel lets the holder of the tracking link leave the queue.
+func (s *Server) trackCancel(c echo.Context) error {
+	if err := decodeBody(c.Request().Body, &struct{}{}, true); err != nil {
+		return err
+	}
+	v, err := s.eng.TicketByToken(c.Param("token"))
+	if err != nil {
+		return err
+	}
+	if v.Ticket.Status != hub.StatusWaiting {
+		return hub.Errorf(hub.KindConflict, "ticket_not_waiting", "the ticket is %s: only a waiting ticket can leave the queue", v.Ticket.Status)
+	}
+	if _, err := s.eng.Cancel(c.Request().Context(), v.Ticket.ID, "citizen"); err != nil {
+		return err
+	}
+	return s.track(c)
 }
 
 func (s *Server) track(c echo.Context) error {
@@ -201,4 +224,38 @@ func (s *Server) backup(c echo.Context) error {
 		s.log.Error("backup failed", "err", err)
 	}
 	return nil
+}
+
+type reportRequest struct {
+	Kind        string `json:"kind"`
+	Topic       string `json:"topic"`
+	Description string `json:"description"`
+	Location    string `json:"location"`
+	Channel     string `json:"channel"`
+}
+
+// fileReport files a segnalazione or reclamo (totem or staff).
+func (s *Server) fileReport(c echo.Context) error {
+	var r reportRequest
+	if err := decodeBody(c.Request().Body, &r, false); err != nil {
+		return err
+	}
+	p, _ := principal(c)
+	ch := hub.Channel(r.Channel)
+	if ch == "" && !p.IsDevice() {
+		ch = hub.ChannelDesk
+	}
+	rep, err := s.eng.FileReport(c.Request().Context(), hub.ReportRequest{Kind: r.Kind, Topic: r.Topic, Description: r.Description, Location: r.Location, Channel: ch, By: p.ID})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, rep)
+}
+
+func (s *Server) report(c echo.Context) error {
+	rep, err := s.eng.Report(c.Param("protocol"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, rep)
 }

@@ -1,0 +1,903 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/gorilla/websocket"
+	"github.com/labstack/echo/v4"
+	"github.com/stretchr/testify/require"
+
+	"github.com/comune-rc/sportello/hub/httpapi"
+)
+
+func init() {
+	// The hub's pages are HTML; kin-openapi has no decoder for it.
+	openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
+}
+
+// oaLoad parses and validates the embedded document. Each call returns
+// a fresh copy, so that tests may adjust it (servers, strictness).
+func oaLoad(t *testing.T) *openapi3.T {
+	t.Helper()
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(httpapi.OpenAPI)
+	require.NoError(t, err, "openapi.yaml does not parse")
+	require.NoError(t, doc.Validate(loader.Context), "openapi.yaml is not a valid OpenAPI 3 document")
+	return doc
+}
+
+func TestOpenAPIDocumentIsValid(t *testing.T) {
+	doc := oaLoad(t)
+	require.Equal(t, "3.0.3", doc.OpenAPI)
+	require.NotEmpty(t, doc.Info.Description)
+
+	tags := map[string]bool{}
+	for _, tg := range doc.Tags {
+		tags[tg.Name] = true
+	}
+	ids := map[string]string{}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			where := method + " " + path
+			require.NotEmpty(t, op.OperationID, "%s has no operationId", where)
+			require.NotContains(t, ids, op.OperationID, "%s: operationId %q is also used by %s", where, op.OperationID, ids[op.OperationID])
+			ids[op.OperationID] = where
+			require.NotEmpty(t, op.Description, "%s has no description", where)
+			require.NotEmpty(t, op.Tags, "%s has no tag", where)
+			for _, tg := range op.Tags {
+				require.True(t, tags[tg], "%s: tag %q is not declared", where, tg)
+			}
+			require.NotNil(t, op.Security, "%s does not say who may call it (security)", where)
+			for code, ref := range op.Responses.Map() {
+				resp := ref.Value
+				require.NotNil(t, resp, "%s %s", where, code)
+				if code[0] != '4' && code[0] != '5' {
+					continue
+				}
+				// Every error is a problem document (the live feed's
+				// handshake failures may also be plain text).
+				mt := resp.Content.Get("application/problem+json")
+				require.NotNil(t, mt, "%s: response %s is not application/problem+json", where, code)
+				require.Equal(t, "#/components/schemas/Problem", mt.Schema.Ref, "%s: response %s", where, code)
+			}
+		}
+	}
+	for _, name := range []string{"Problem", "Ticket", "Counter", "Service", "QueueEntry", "LiveMessage", "Snapshot", "EventData", "Call", "PublicCounter"} {
+		require.Contains(t, doc.Components.Schemas, name)
+	}
+
+	// The Ticket of the contract.
+	tk := doc.Components.Schemas["Ticket"].Value
+	for _, f := range []string{"id", "number", "service", "status", "priority", "channel", "issued_at", "called_at", "counter", "position", "ewt_min", "track_url"} {
+		require.Contains(t, tk.Properties, f, "Ticket.%s", f)
+	}
+	require.ElementsMatch(t, []any{"waiting", "called", "serving", "done", "no_show", "cancelled"}, doc.Components.Schemas["TicketStatus"].Value.Enum)
+	require.ElementsMatch(t, []any{"none", "disability", "pregnancy", "elderly", "other"}, doc.Components.Schemas["Priority"].Value.Enum)
+	require.ElementsMatch(t, []any{"totem", "desk", "web", "phone"}, doc.Components.Schemas["Channel"].Value.Enum)
+	require.True(t, tk.Properties["called_at"].Value.Nullable)
+	require.True(t, tk.Properties["counter"].Value.Nullable)
+	require.NotContains(t, tk.Required, "priority", "the public counters view omits it")
+	require.NotContains(t, tk.Required, "track_url", "the public counters view omits it")
+	require.Equal(t, "date-time", tk.Properties["issued_at"].Value.Format)
+
+	// Every request body the handlers decode strictly rejects unknown fields.
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if op.RequestBody == nil {
+				continue
+			}
+			mt := op.RequestBody.Value.Content.Get("application/json")
+			require.NotNil(t, mt, "%s %s", method, path)
+			s := mt.Schema.Value
+			require.NotNil(t, s.AdditionalProperties.Has, "%s %s: the body schema must say additionalProperties: false", method, path)
+			require.False(t, *s.AdditionalProperties.Has, "%s %s: the body schema must say additionalProperties: false", method, path)
+		}
+	}
+
+	// The contract's specifics.
+	issue := doc.Paths.Value("/api/v1/tickets").Post
+	require.NotNil(t, issue.Parameters.GetByInAndName("header", "Idempotency-Key"))
+	require.NotNil(t, issue.Responses.Status(201))
+	require.NotNil(t, issue.Responses.Status(200))
+	require.NotNil(t, doc.Paths.Value("/api/v1/counters/{id}/call-next").Post.Responses.Status(204))
+	require.NotNil(t, doc.Paths.Value("/metrics").Get.Responses.Status(200).Value.Content.Get("text/plain"))
+	require.NotNil(t, doc.Paths.Value("/").Get.Responses.Status(200).Value.Content.Get("text/html"))
+	require.NotNil(t, doc.Paths.Value("/t/{token}").Get.Responses.Status(200).Value.Content.Get("text/html"))
+}
+
+var oaEchoParam = regexp.MustCompile(`:([A-Za-z0-9_]+)`)
+
+// TestOpenAPIRoutesDocumented fails on a route of the Echo router that the
+// document does not describe, and on a documented operation that no route
+// serves.
+func TestOpenAPIRoutesDocumented(t *testing.T) {
+	doc := oaLoad(t)
+	srv := httpapi.New(httpapi.Config{})
+	served := map[string]bool{}
+	for _, r := range srv.Echo().Routes() {
+		if r.Method == echo.RouteNotFound {
+			continue // the catch-alls Echo adds for group middleware
+		}
+		path := oaEchoParam.ReplaceAllString(r.Path, "{$1}")
+		key := r.Method + " " + path
+		served[key] = true
+		item := doc.Paths.Value(path)
+		if item == nil || item.GetOperation(r.Method) == nil {
+			t.Errorf("route %s (%s) is not in openapi.yaml", key, r.Path)
+		}
+	}
+	require.NotEmpty(t, served)
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			if !served[method+" "+path] {
+				t.Errorf("openapi.yaml documents %s %s, which the server does not route", method, path)
+			}
+		}
+	}
+}
+
+// oaExpect says what the document must think of the next request.
+type oaExpect int
+
+const (
+	oaReqValid         oaExpect = iota // the request matches the document
+	oaReqInvalidBody                   // a deliberately bad body: the document rejects it too
+	oaReqInvalidParam                  // a deliberately bad parameter or header
+	oaReqNoCredentials                 // no credentials: the security requirement fails
+	oaReqUnchecked                     // what the document cannot express (the 1 MiB limit)
+)
+
+// oaValidator checks every request and response the harness makes against
+// the document.
+type oaValidator struct {
+	t      *testing.T
+	doc    *openapi3.T
+	router routers.Router
+	opts   *openapi3filter.Options
+
+	mu     sync.Mutex
+	expect oaExpect
+	seen   map[string]int // "METHOD /path/{template} STATUS"
+	n      int
+}
+
+// oaCredentialsPresent is an AuthenticationFunc that checks that the request
+// carries the credentials a security scheme names (not that they are good:
+// that is the hub's job, and the answers are checked as responses).
+func oaCredentialsPresent(_ context.Context, in *openapi3filter.AuthenticationInput) error {
+	req := in.RequestValidationInput.Request
+	s := in.SecurityScheme
+	switch {
+	case s.Type == "http" && strings.EqualFold(s.Scheme, "bearer"):
+		if h := req.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") && strings.TrimSpace(h[len("Bearer "):]) != "" {
+			return nil
+		}
+	case s.Type == "apiKey" && s.In == "cookie":
+		if c, err := req.Cookie(s.Name); err == nil && c.Value != "" {
+			return nil
+		}
+	case s.Type == "apiKey" && s.In == "query":
+		if req.URL.Query().Get(s.Name) != "" {
+			return nil
+		}
+	case s.Type == "apiKey" && s.In == "header":
+		if req.Header.Get(s.Name) != "" {
+			return nil
+		}
+	}
+	return in.NewError(fmt.Errorf("no %s credentials", in.SecuritySchemeName))
+}
+
+// oaStrictResponses makes every object schema that lists properties and says
+// nothing about others closed, so that a field the hub sends but the
+// document does not describe fails the test. (The published document stays
+// open: clients must ignore fields they do not know.)
+func oaStrictResponses(doc *openapi3.T) {
+	seen := map[*openapi3.Schema]bool{}
+	no := false
+	var walk func(ref *openapi3.SchemaRef)
+	walk = func(ref *openapi3.SchemaRef) {
+		if ref == nil || ref.Value == nil || seen[ref.Value] {
+			return
+		}
+		s := ref.Value
+		seen[s] = true
+		if len(s.Properties) > 0 && s.AdditionalProperties.Has == nil && s.AdditionalProperties.Schema == nil {
+			s.AdditionalProperties.Has = &no
+		}
+		for _, p := range s.Properties {
+			walk(p)
+		}
+		walk(s.Items)
+		for _, l := range []openapi3.SchemaRefs{s.AllOf, s.OneOf, s.AnyOf} {
+			for _, x := range l {
+				walk(x)
+			}
+		}
+	}
+	for _, ref := range doc.Components.Schemas {
+		walk(ref)
+	}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			for _, r := range op.Responses.Map() {
+				for _, mt := range r.Value.Content {
+					walk(mt.Schema)
+				}
+			}
+		}
+	}
+}
+
+func newOAValidator(t *testing.T, baseURL string) *oaValidator {
+	doc := oaLoad(t)
+	oaStrictResponses(doc)
+	doc.Servers = openapi3.Servers{{URL: baseURL}}
+	router, err := gorillamux.NewRouter(doc)
+	require.NoError(t, err)
+	return &oaValidator{
+		t: t, doc: doc, router: router, seen: map[string]int{},
+		opts: &openapi3filter.Options{AuthenticationFunc: oaCredentialsPresent, IncludeResponseStatus: true},
+	}
+}
+
+// with runs fn with the next requests expected to be e.
+func (v *oaValidator) with(e oaExpect, fn func()) {
+	v.mu.Lock()
+	v.expect = e
+	v.mu.Unlock()
+	defer func() {
+		v.mu.Lock()
+		v.expect = oaReqValid
+		v.mu.Unlock()
+	}()
+	fn()
+}
+
+func (v *oaValidator) check(req *http.Request, reqBody []byte, resp *http.Response, respBody []byte) {
+	t := v.t
+	t.Helper()
+	v.mu.Lock()
+	expect := v.expect
+	v.n++
+	v.mu.Unlock()
+	what := fmt.Sprintf("%s %s → %d", req.Method, req.URL.RequestURI(), resp.StatusCode)
+	if len(what) > 200 {
+		what = what[:200] + "…"
+	}
+	route, params, err := v.router.FindRoute(req)
+	if err != nil {
+		t.Errorf("%s: no operation in openapi.yaml: %v", what, err)
+		return
+	}
+	v.mu.Lock()
+	v.seen[fmt.Sprintf("%s %s %d", req.Method, route.Path, resp.StatusCode)]++
+	v.mu.Unlock()
+
+	ctx := context.Background()
+	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: v.opts}
+	err = openapi3filter.ValidateRequest(ctx, in)
+	var reqErr *openapi3filter.RequestError
+	var secErr *openapi3filter.SecurityRequirementsError
+	switch expect {
+	case oaReqValid:
+		if err != nil {
+			t.Errorf("%s: the request does not match openapi.yaml: %v", what, err)
+		}
+	case oaReqInvalidBody:
+		if !errors.As(err, &reqErr) || reqErr.RequestBody == nil {
+			t.Errorf("%s: the hub rejects this body, so openapi.yaml should too; validation said: %v", what, err)
+		}
+	case oaReqInvalidParam:
+		if !errors.As(err, &reqErr) || reqErr.Parameter == nil {
+			t.Errorf("%s: the hub rejects this parameter, so openapi.yaml should too; validation said: %v", what, err)
+		}
+	case oaReqNoCredentials:
+		if !errors.As(err, &secErr) {
+			t.Errorf("%s: the request has no credentials, so openapi.yaml's security should fail; validation said: %v", what, err)
+		}
+	case oaReqUnchecked:
+	}
+
+	out := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in,
+		Status:                 resp.StatusCode,
+		Header:                 resp.Header,
+		Body:                   io.NopCloser(bytes.NewReader(respBody)),
+		Options:                v.opts,
+	}
+	if err := openapi3filter.ValidateResponse(ctx, out); err != nil {
+		body := string(respBody)
+		if len(body) > 600 {
+			body = body[:600] + "…"
+		}
+		t.Errorf("%s: the response does not match openapi.yaml: %v\nContent-Type: %s\nbody: %s", what, err, resp.Header.Get("Content-Type"), body)
+	}
+}
+
+// validateLive checks one live-feed message against LiveMessage.
+func (v *oaValidator) validateLive(raw []byte) error {
+	var msg any
+	if err := json.Unmarshal(raw, &msg); err != nil {
+		return err
+	}
+	return v.doc.Components.Schemas["LiveMessage"].Value.VisitJSON(msg)
+}
+
+func oaRequireProblem(t *testing.T, status int, body []byte, wantStatus int, wantCode string) problemDoc {
+	t.Helper()
+	require.Equal(t, wantStatus, status, string(body))
+	p := decode[problemDoc](t, body)
+	require.Equal(t, wantStatus, p.Status, string(body))
+	require.Equal(t, wantCode, p.Code, string(body))
+	require.NotEmpty(t, p.Type)
+	require.NotEmpty(t, p.Title)
+	return p
+}
+
+// oaLiveClient reads a live-feed socket in the background (so that it
+// answers the hub's pings) and keeps every message.
+type oaLiveClient struct {
+	ws   *websocket.Conn
+	mu   sync.Mutex
+	msgs [][]byte
+	done chan struct{}
+}
+
+func oaDialLive(t *testing.T, base, query string) *oaLiveClient {
+	t.Helper()
+	ws, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"/api/v1/live"+query, nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode)
+	c := &oaLiveClient{ws: ws, done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		for {
+			_, data, err := ws.ReadMessage()
+			if err != nil {
+				return
+			}
+			c.mu.Lock()
+			c.msgs = append(c.msgs, data)
+			c.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() { ws.Close(); <-c.done })
+	return c
+}
+
+type oaLiveMsg struct {
+	Seq  uint64          `json:"seq"`
+	Type string          `json:"type"`
+	Data json.RawMessage `json:"data"`
+}
+
+// until waits for a message with seq >= seq and returns all so far.
+func (c *oaLiveClient) until(t *testing.T, seq uint64) [][]byte {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c.mu.Lock()
+		msgs := append([][]byte(nil), c.msgs...)
+		c.mu.Unlock()
+		if n := len(msgs); n > 0 {
+			var m oaLiveMsg
+			require.NoError(t, json.Unmarshal(msgs[n-1], &m))
+			if m.Seq >= seq {
+				return msgs
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("live feed: no message with seq %d after 10s (got %d messages)", seq, len(msgs))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestOpenAPISession drives a realistic office session through the real API
+// and checks every request and every response against openapi.yaml.
+func TestOpenAPISession(t *testing.T) {
+	h := newTestHub(t)
+	v := newOAValidator(t, h.URL)
+	h.Check = v.check
+
+	// A live-feed client from the start: its messages are checked at the end.
+	live := oaDialLive(t, h.URL, "")
+
+	anon := h.device("")
+	totem := h.device("demo-totem-1")
+	display := h.device("demo-display-1")
+	clerk := h.as("clerk03")
+	sup := h.as("supervisor")
+	admin := h.as("admin")
+
+	// Public and system endpoints.
+	status, body := anon.do(http.MethodGet, "/healthz", nil)
+	require.Equal(t, http.StatusOK, status)
+	require.JSONEq(t, `{"status":"ok","version":"test"}`, string(body))
+	status, body = anon.do(http.MethodGet, "/api/v1/openapi.yaml", nil)
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, httpapi.OpenAPI, body)
+	status, _ = anon.do(http.MethodGet, "/", nil)
+	require.Equal(t, http.StatusOK, status)
+	status, _ = anon.do(http.MethodGet, "/api/v1/services", nil)
+	require.Equal(t, http.StatusOK, status)
+	status, _ = anon.do(http.MethodGet, "/api/v1/queue", nil)
+	require.Equal(t, http.StatusOK, status)
+	status, _ = anon.do(http.MethodGet, "/api/v1/counters", nil)
+	require.Equal(t, http.StatusOK, status)
+
+	// Who am I.
+	status, body = clerk.do(http.MethodGet, "/api/v1/auth/me", nil)
+	require.Equal(t, http.StatusOK, status)
+	require.JSONEq(t, `{"id":"clerk03","role":"clerk"}`, string(body))
+	status, body = totem.do(http.MethodGet, "/api/v1/auth/me", nil)
+	require.Equal(t, http.StatusOK, status)
+	require.JSONEq(t, `{"id":"totem-1","device":"totem"}`, string(body))
+	v.with(oaReqNoCredentials, func() {
+		status, body = anon.do(http.MethodGet, "/api/v1/auth/me", nil)
+	})
+	oaRequireProblem(t, status, body, http.StatusUnauthorized, "unauthorized")
+
+	// Login errors.
+	status, body = anon.do(http.MethodPost, "/api/v1/auth/login", `{"username":"clerk03","password":"wrong"}`)
+	oaRequireProblem(t, status, body, http.StatusUnauthorized, "invalid_credentials")
+	v.with(oaReqInvalidBody, func() {
+		status, body = anon.do(http.MethodPost, "/api/v1/auth/login", `{"username":"clerk03","password":"demo","otp":"1"}`)
+		p := oaRequireProblem(t, status, body, http.StatusBadRequest, "unknown_field")
+		require.Equal(t, "otp", p.Field)
+		status, body = anon.do(http.MethodPost, "/api/v1/auth/login", `{"username":"clerk03",`)
+		oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_json")
+	})
+
+	// Clerk 03 takes counter 3; nothing waits yet.
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/open", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	c := decode[struct{ State, Clerk string }](t, body)
+	require.Equal(t, "open", c.State)
+	require.Equal(t, "clerk03", c.Clerk)
+	status, _ = clerk.do(http.MethodPost, "/api/v1/counters/3/call-next", nil)
+	require.Equal(t, http.StatusNoContent, status)
+	// Another clerk may not act on it.
+	status, body = h.as("clerk04").do(http.MethodPost, "/api/v1/counters/3/open", "{}")
+	oaRequireProblem(t, status, body, http.StatusForbidden, "not_at_counter")
+
+	// Tickets from the totem: plain, idempotent, with a priority.
+	status, body = totem.do(http.MethodPost, "/api/v1/tickets", `{"service":"certificati"}`)
+	require.Equal(t, http.StatusCreated, status, string(body))
+	first := decode[ticket](t, body)
+	require.Equal(t, "totem", first.Channel)
+	require.Equal(t, "none", first.Priority)
+	require.Equal(t, 1, first.Position)
+	idem := http.Header{"Idempotency-Key": {"totem-1-print-0001"}}
+	status, body = h.rawDo(http.MethodPost, "/api/v1/tickets", totem.tok, idem, []byte(`{"service":"cie","priority":"pregnancy"}`))
+	require.Equal(t, http.StatusCreated, status, string(body))
+	cie := decode[ticket](t, body)
+	require.Equal(t, "pregnancy", cie.Priority)
+	status, body = h.rawDo(http.MethodPost, "/api/v1/tickets", totem.tok, idem, []byte(`{"service":"cie","priority":"pregnancy"}`))
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.Equal(t, cie.ID, decode[ticket](t, body).ID)
+	status, body = clerk.do(http.MethodPost, "/api/v1/tickets", `{"service":"residenza","channel":"desk"}`)
+	require.Equal(t, http.StatusCreated, status, string(body))
+	require.Equal(t, "desk", decode[ticket](t, body).Channel)
+	status, body = sup.do(http.MethodPost, "/api/v1/tickets", `{"service":"informazioni","priority":"elderly","channel":"phone"}`)
+	require.Equal(t, http.StatusCreated, status, string(body))
+
+	// An appointment booked by the contact center, checked in at the totem.
+	slot := time.Now().Add(time.Hour).Format(time.RFC3339)
+	status, body = clerk.do(http.MethodPost, "/api/v1/appointments",
+		`{"service":"certificati","slot":"`+slot+`","channel":"phone","priority":"disability","case_id":"SVU-2025-0042"}`)
+	require.Equal(t, http.StatusCreated, status, string(body))
+	appt := decode[struct{ Code, Status string }](t, body)
+	require.Equal(t, "booked", appt.Status)
+	status, _ = clerk.do(http.MethodGet, "/api/v1/appointments/"+appt.Code, nil)
+	require.Equal(t, http.StatusOK, status)
+	status, body = totem.do(http.MethodPost, "/api/v1/tickets", `{"appointment":"`+appt.Code+`"}`)
+	require.Equal(t, http.StatusCreated, status, string(body))
+	booked := decode[ticket](t, body)
+	require.Equal(t, "disability", booked.Priority)
+	status, body = totem.do(http.MethodPost, "/api/v1/tickets", `{"appointment":"`+appt.Code+`"}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.Equal(t, booked.ID, decode[ticket](t, body).ID)
+	status, body = sup.do(http.MethodGet, "/api/v1/appointments/"+appt.Code, nil)
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, "checked_in", decode[struct{ Status string }](t, body).Status)
+
+	// A visit: call, recall, start, finish with outcome and services.
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/call-next", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	called := decode[ticket](t, body)
+	require.Equal(t, "called", called.Status)
+	require.Equal(t, "3", *called.Counter)
+	// The public sees the number at the counter, no priority, no link.
+	status, body = anon.do(http.MethodGet, "/api/v1/counters", nil)
+	require.Equal(t, http.StatusOK, status)
+	require.NotContains(t, string(body), `"priority"`)
+	require.NotContains(t, string(body), `"track_url"`)
+	require.Contains(t, string(body), `"number":"`+called.Number+`"`)
+	status, body = clerk.do(http.MethodGet, "/api/v1/counters", nil)
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, string(body), `"priority"`)
+	status, _ = anon.do(http.MethodGet, "/api/v1/counters/3", nil)
+	require.Equal(t, http.StatusOK, status)
+	status, _ = sup.do(http.MethodGet, "/api/v1/counters/3", nil)
+	require.Equal(t, http.StatusOK, status)
+	// Closing a counter with a citizen at it is refused.
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/close", nil)
+	oaRequireProblem(t, status, body, http.StatusConflict, "counter_busy")
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/recall", "{}")
+	require.Equal(t, http.StatusOK, status, string(body))
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/start", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.Equal(t, "serving", decode[ticket](t, body).Status)
+	// A no-show of a citizen being served is a conflict; an unknown
+	// delivered service names its field.
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/no-show", nil)
+	oaRequireProblem(t, status, body, http.StatusConflict, "ticket_not_called")
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/finish", `{"services":["certificati","passaporti"]}`)
+	p := oaRequireProblem(t, status, body, http.StatusBadRequest, "service_not_found")
+	require.Equal(t, "services[1]", p.Field)
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/finish",
+		`{"outcome":"rilasciato","services":["certificati","elettorale"],"notes":"certificato di residenza e duplicato tessera"}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.Equal(t, "done", decode[ticket](t, body).Status)
+
+	// A no-show.
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/call-next", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/no-show", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.Equal(t, "no_show", decode[ticket](t, body).Status)
+
+	// Transfers: to another service, then to a room.
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/call-next", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	v.with(oaReqInvalidBody, func() {
+		status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/transfer", `{"service":"stato_civile","counter":"R1"}`)
+		oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_transfer")
+		status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/transfer", `{}`)
+		oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_transfer")
+	})
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/transfer", `{"counter":"R99"}`)
+	oaRequireProblem(t, status, body, http.StatusNotFound, "counter_not_found")
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/transfer", `{"service":"stato_civile","notes":"atto di nascita"}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+	toCivil := decode[ticket](t, body)
+	require.Equal(t, "waiting", toCivil.Status)
+	require.Equal(t, "stato_civile", toCivil.Service)
+	require.Nil(t, toCivil.Counter)
+	// The transferred ticket, called by id, goes on to a room.
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/call", `{"ticket":"`+toCivil.ID+`"}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.Equal(t, toCivil.ID, decode[ticket](t, body).ID)
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/transfer", `{"counter":"R1","back":true,"notes":"colloquio con l'assistente sociale"}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+	toRoom := decode[struct {
+		ID, Status, Service, Target string
+	}](t, body)
+	require.Equal(t, toCivil.ID, toRoom.ID)
+	require.Equal(t, "waiting", toRoom.Status)
+	require.Equal(t, "servizi_sociali", toRoom.Service)
+	require.Equal(t, "R1", toRoom.Target)
+	// The last ticket counter 3 serves, finished without a body.
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/call-next", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/finish", "")
+	require.Equal(t, http.StatusOK, status, string(body))
+	status, _ = clerk.do(http.MethodPost, "/api/v1/counters/3/call-next", nil)
+	require.Equal(t, http.StatusNoContent, status)
+
+	// The supervisor takes room R1 and serves the transferred citizen.
+	status, _ = sup.do(http.MethodPost, "/api/v1/counters/R1/open", nil)
+	require.Equal(t, http.StatusOK, status)
+	status, body = sup.do(http.MethodPost, "/api/v1/counters/R1/call-next", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	inRoom := decode[ticket](t, body)
+	require.Equal(t, toCivil.ID, inRoom.ID)
+	require.Equal(t, "R1", *inRoom.Counter)
+	status, body = sup.do(http.MethodPost, "/api/v1/counters/R1/finish", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/call", `{"ticket":"cedir-19700101-Z999"}`)
+	oaRequireProblem(t, status, body, http.StatusNotFound, "ticket_not_found")
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/recall", nil)
+	oaRequireProblem(t, status, body, http.StatusConflict, "no_current_ticket")
+
+	// Pause, resume, close; call-next on a paused or closed counter.
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/pause", `{"reason":"pausa caffè"}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.Equal(t, "paused", decode[struct{ State string }](t, body).State)
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/call-next", nil)
+	oaRequireProblem(t, status, body, http.StatusConflict, "counter_closed")
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/open", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.Equal(t, "open", decode[struct{ State string }](t, body).State)
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/close", "{}")
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.Equal(t, "closed", decode[struct{ State string }](t, body).State)
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/call-next", nil)
+	oaRequireProblem(t, status, body, http.StatusConflict, "counter_closed")
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/close", nil)
+	oaRequireProblem(t, status, body, http.StatusConflict, "counter_closed")
+
+	// Cancel.
+	status, body = totem.do(http.MethodPost, "/api/v1/tickets", `{"service":"tributi"}`)
+	require.Equal(t, http.StatusCreated, status, string(body))
+	gone := decode[ticket](t, body)
+	status, body = clerk.do(http.MethodPost, "/api/v1/tickets/"+gone.ID+"/cancel", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.Equal(t, "cancelled", decode[ticket](t, body).Status)
+	status, body = clerk.do(http.MethodPost, "/api/v1/tickets/"+gone.ID+"/cancel", "{}")
+	oaRequireProblem(t, status, body, http.StatusConflict, "ticket_not_cancellable")
+	status, body = clerk.do(http.MethodPost, "/api/v1/tickets/nope/cancel", nil)
+	oaRequireProblem(t, status, body, http.StatusNotFound, "ticket_not_found")
+
+	// Listings and single tickets.
+	for _, q := range []string{"", "?status=waiting", "?status=done&service=certificati", "?service=cie", "?counter=3", "?counter=R1&status=waiting"} {
+		status, body = clerk.do(http.MethodGet, "/api/v1/tickets"+q, nil)
+		require.Equal(t, http.StatusOK, status, q+": "+string(body))
+	}
+	all := decode[[]ticket](t, func() []byte { _, b := sup.do(http.MethodGet, "/api/v1/tickets", nil); return b }())
+	require.Len(t, all, 6)
+	status, body = clerk.do(http.MethodGet, "/api/v1/tickets/"+first.ID, nil)
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, "done", decode[ticket](t, body).Status)
+	status, _ = admin.do(http.MethodGet, "/api/v1/tickets/"+booked.ID, nil)
+	require.Equal(t, http.StatusOK, status)
+	status, body = clerk.do(http.MethodGet, "/api/v1/tickets?service=passaporti", nil)
+	oaRequireProblem(t, status, body, http.StatusNotFound, "service_not_found")
+	status, body = clerk.do(http.MethodGet, "/api/v1/tickets?counter=99", nil)
+	oaRequireProblem(t, status, body, http.StatusNotFound, "counter_not_found")
+	v.with(oaReqInvalidParam, func() {
+		status, body = clerk.do(http.MethodGet, "/api/v1/tickets?status=lost", nil)
+		oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_status")
+	})
+
+	// The citizen's tracking link.
+	token := strings.TrimPrefix(cie.TrackURL, h.URL+"/t/")
+	require.NotEqual(t, cie.TrackURL, token)
+	status, body = anon.do(http.MethodGet, "/api/v1/track/"+token, nil)
+	require.Equal(t, http.StatusOK, status)
+	require.NotContains(t, string(body), "priority")
+	require.NotContains(t, string(body), "pregnancy")
+	status, body = anon.do(http.MethodGet, "/t/"+token, nil)
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, string(body), cie.Number)
+	status, body = anon.do(http.MethodGet, "/api/v1/track/not-a-token", nil)
+	oaRequireProblem(t, status, body, http.StatusNotFound, "ticket_not_found")
+	status, body = anon.do(http.MethodGet, "/t/not-a-token", nil)
+	oaRequireProblem(t, status, body, http.StatusNotFound, "ticket_not_found")
+
+	// Administration and monitoring.
+	status, body = admin.do(http.MethodGet, "/api/v1/admin/backup", nil)
+	require.Equal(t, http.StatusOK, status)
+	require.NotEmpty(t, body)
+	status, body = sup.do(http.MethodGet, "/api/v1/admin/backup", nil)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	status, body = anon.do(http.MethodGet, "/metrics", nil)
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, string(body), `sportello_tickets{status="done"}`)
+
+	// Errors on issuing.
+	v.with(oaReqInvalidBody, func() {
+		status, body = totem.do(http.MethodPost, "/api/v1/tickets", `{"service":`)
+		oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_json")
+		status, body = totem.do(http.MethodPost, "/api/v1/tickets", `{"service":"cie","colour":"red"}`)
+		p = oaRequireProblem(t, status, body, http.StatusBadRequest, "unknown_field")
+		require.Equal(t, "colour", p.Field)
+		status, body = totem.do(http.MethodPost, "/api/v1/tickets", `{"service":5}`)
+		p = oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_field")
+		require.Equal(t, "service", p.Field)
+		status, body = totem.do(http.MethodPost, "/api/v1/tickets", `{"service":"cie","priority":"vip"}`)
+		p = oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_priority")
+		require.Equal(t, "priority", p.Field)
+		status, body = totem.do(http.MethodPost, "/api/v1/tickets", `{"service":"cie","channel":"fax"}`)
+		oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_channel")
+		status, body = totem.do(http.MethodPost, "/api/v1/tickets", `{}`)
+		p = oaRequireProblem(t, status, body, http.StatusBadRequest, "missing_field")
+		require.Equal(t, "service", p.Field)
+		status, body = totem.do(http.MethodPost, "/api/v1/tickets", `["cie"]`)
+		oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_json")
+		status, body = clerk.do(http.MethodPost, "/api/v1/appointments", `{"service":"cie","slot":"tomorrow"}`)
+		oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_json")
+		status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/open", `{"force":true}`)
+		oaRequireProblem(t, status, body, http.StatusBadRequest, "unknown_field")
+	})
+	v.with(oaReqInvalidParam, func() {
+		long := http.Header{"Idempotency-Key": {strings.Repeat("k", 201)}}
+		status, body = h.rawDo(http.MethodPost, "/api/v1/tickets", totem.tok, long, []byte(`{"service":"cie"}`))
+		p = oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_idempotency_key")
+		require.Equal(t, "Idempotency-Key", p.Field)
+	})
+	status, body = totem.do(http.MethodPost, "/api/v1/tickets", `{"service":"passaporti"}`)
+	oaRequireProblem(t, status, body, http.StatusNotFound, "service_not_found")
+	status, body = totem.do(http.MethodPost, "/api/v1/tickets", `{"appointment":"ZZZZZZZZ"}`)
+	oaRequireProblem(t, status, body, http.StatusNotFound, "appointment_not_found")
+	status, body = totem.do(http.MethodPost, "/api/v1/tickets", `{"service":"cie","appointment":"`+appt.Code+`"}`)
+	// Already checked in: the same ticket again, whatever the service.
+	require.Equal(t, http.StatusOK, status, string(body))
+	status, body = clerk.do(http.MethodPost, "/api/v1/appointments", `{"service":"passaporti","slot":"`+slot+`"}`)
+	oaRequireProblem(t, status, body, http.StatusNotFound, "service_not_found")
+	status, body = clerk.do(http.MethodGet, "/api/v1/appointments/ZZZZZZZZ", nil)
+	oaRequireProblem(t, status, body, http.StatusNotFound, "appointment_not_found")
+
+	// Unknown counters and tickets are 404.
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/99/open", nil)
+	oaRequireProblem(t, status, body, http.StatusNotFound, "counter_not_found")
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/99/call-next", nil)
+	oaRequireProblem(t, status, body, http.StatusNotFound, "counter_not_found")
+	status, body = anon.do(http.MethodGet, "/api/v1/counters/99", nil)
+	oaRequireProblem(t, status, body, http.StatusNotFound, "counter_not_found")
+	status, body = clerk.do(http.MethodGet, "/api/v1/tickets/cedir-19700101-Z999", nil)
+	oaRequireProblem(t, status, body, http.StatusNotFound, "ticket_not_found")
+
+	// Wrong role or device kind: 403.
+	status, body = display.do(http.MethodPost, "/api/v1/tickets", `{"service":"cie"}`)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	status, body = totem.do(http.MethodGet, "/api/v1/tickets", nil)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	status, body = totem.do(http.MethodPost, "/api/v1/counters/3/open", nil)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	status, body = display.do(http.MethodPost, "/api/v1/appointments", `{"service":"cie","slot":"`+slot+`"}`)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	status, body = clerk.do(http.MethodGet, "/api/v1/admin/backup", nil)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	status, body = totem.do(http.MethodPost, "/api/v1/auth/logout", nil)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+
+	// No or bad credentials: 401.
+	v.with(oaReqNoCredentials, func() {
+		status, body = anon.do(http.MethodPost, "/api/v1/tickets", `{"service":"cie"}`)
+		oaRequireProblem(t, status, body, http.StatusUnauthorized, "unauthorized")
+		status, body = anon.do(http.MethodGet, "/api/v1/tickets/"+first.ID, nil)
+		oaRequireProblem(t, status, body, http.StatusUnauthorized, "unauthorized")
+		status, body = anon.do(http.MethodPost, "/api/v1/counters/3/call-next", nil)
+		oaRequireProblem(t, status, body, http.StatusUnauthorized, "unauthorized")
+		status, body = anon.do(http.MethodGet, "/api/v1/admin/backup", nil)
+		oaRequireProblem(t, status, body, http.StatusUnauthorized, "unauthorized")
+	})
+	status, body = h.device("ses-0000").do(http.MethodGet, "/api/v1/tickets", nil)
+	oaRequireProblem(t, status, body, http.StatusUnauthorized, "invalid_token")
+	status, body = h.device("not-a-device").do(http.MethodPost, "/api/v1/tickets", `{"service":"cie"}`)
+	oaRequireProblem(t, status, body, http.StatusUnauthorized, "invalid_token")
+
+	// Bodies over 1 MiB: 413, and nothing changes.
+	big := []byte(`{"service":"` + strings.Repeat("a", 2<<20) + `"}`)
+	before := h.Engine.LastSeq()
+	v.with(oaReqUnchecked, func() {
+		status, body = h.rawDo(http.MethodPost, "/api/v1/tickets", totem.tok, nil, big)
+		oaRequireProblem(t, status, body, http.StatusRequestEntityTooLarge, "body_too_large")
+		status, body = h.rawDo(http.MethodPost, "/api/v1/auth/login", "", nil, big)
+		oaRequireProblem(t, status, body, http.StatusRequestEntityTooLarge, "body_too_large")
+		status, body = h.rawDo(http.MethodPost, "/api/v1/counters/3/open", clerk.tok, nil, big)
+		oaRequireProblem(t, status, body, http.StatusRequestEntityTooLarge, "body_too_large")
+	})
+	require.Equal(t, before, h.Engine.LastSeq())
+
+	// The live feed over plain HTTP, and a bad since.
+	status, body = anon.do(http.MethodGet, "/api/v1/live", nil)
+	require.Equal(t, http.StatusBadRequest, status, string(body))
+	v.with(oaReqInvalidParam, func() {
+		status, body = anon.do(http.MethodGet, "/api/v1/live?since=yesterday", nil)
+		p = oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_since")
+		require.Equal(t, "since", p.Field)
+	})
+
+	// Logout ends the session.
+	c05 := h.as("clerk05")
+	status, _ = c05.do(http.MethodPost, "/api/v1/auth/logout", nil)
+	require.Equal(t, http.StatusNoContent, status)
+	status, body = c05.do(http.MethodGet, "/api/v1/auth/me", nil)
+	oaRequireProblem(t, status, body, http.StatusUnauthorized, "invalid_token")
+
+	status, _ = anon.do(http.MethodGet, "/api/v1/queue", nil)
+	require.Equal(t, http.StatusOK, status)
+	status, _ = anon.do(http.MethodGet, "/api/v1/services", nil)
+	require.Equal(t, http.StatusOK, status)
+
+	// Every documented operation was exercised (the live feed below).
+	exercised := map[string]bool{}
+	for k := range v.seen {
+		f := strings.Fields(k)
+		exercised[f[0]+" "+f[1]] = true
+	}
+	for path, item := range v.doc.Paths.Map() {
+		for method := range item.Operations() {
+			if !exercised[method+" "+path] {
+				t.Errorf("the session never called %s %s", method, path)
+			}
+		}
+	}
+	require.Greater(t, v.n, 100)
+
+	// The live feed: every message matches LiveMessage, seqs strictly
+	// increase, the first is a snapshot, and nothing private leaks.
+	last := h.Engine.LastSeq()
+	msgs := live.until(t, last)
+	types := map[string]bool{}
+	var prev uint64
+	var midSeq uint64
+	for i, raw := range msgs {
+		if err := v.validateLive(raw); err != nil {
+			t.Errorf("live message %d does not match LiveMessage: %v\n%s", i, err, raw)
+		}
+		var m oaLiveMsg
+		require.NoError(t, json.Unmarshal(raw, &m))
+		if i == 0 {
+			require.Equal(t, "snapshot", m.Type)
+		} else {
+			require.Greater(t, m.Seq, prev, "seq must strictly increase")
+			require.NotEqual(t, "snapshot", m.Type)
+		}
+		if i == len(msgs)/2 {
+			midSeq = m.Seq
+		}
+		prev = m.Seq
+		types[m.Type] = true
+		for _, private := range []string{`"priority"`, "pregnancy", "disability", "elderly", `"clerk"`, `"outcome"`, `"ticket_id"`, `"appointment"`, `"reason"`, "clerk03", appt.Code} {
+			require.NotContains(t, string(m.Data), private, "live message %d (%s) leaks %s", i, m.Type, private)
+		}
+	}
+	for _, want := range []string{"snapshot", "ticket.issued", "ticket.called", "ticket.recalled", "ticket.started", "ticket.finished",
+		"ticket.no_show", "ticket.transferred", "ticket.cancelled", "counter.opened", "counter.closed", "counter.paused", "appointment.booked"} {
+		require.True(t, types[want], "the live feed sent no %s", want)
+	}
+
+	// A reconnect with since= replays exactly what followed; a snapshot now
+	// has calls; a since from the future gets a snapshot.
+	replay := oaDialLive(t, h.URL, fmt.Sprintf("?since=%d", midSeq))
+	var want, seqs []uint64
+	for _, raw := range msgs {
+		var m oaLiveMsg
+		require.NoError(t, json.Unmarshal(raw, &m))
+		if m.Seq > midSeq {
+			want = append(want, m.Seq)
+		}
+	}
+	for i, raw := range replay.until(t, last) {
+		if err := v.validateLive(raw); err != nil {
+			t.Errorf("replayed message %d does not match LiveMessage: %v\n%s", i, err, raw)
+		}
+		var m oaLiveMsg
+		require.NoError(t, json.Unmarshal(raw, &m))
+		seqs = append(seqs, m.Seq)
+	}
+	require.Equal(t, want, seqs, "since= replays exactly the events after it")
+	for _, q := range []string{"", fmt.Sprintf("?since=%d", last+1000)} {
+		fresh := oaDialLive(t, h.URL, q)
+		got := fresh.until(t, last)
+		require.NoError(t, v.validateLive(got[0]), "%s", got[0])
+		var m oaLiveMsg
+		require.NoError(t, json.Unmarshal(got[0], &m))
+		require.Equal(t, "snapshot", m.Type)
+		require.Equal(t, last, m.Seq)
+		var snap struct{ Calls []json.RawMessage }
+		require.NoError(t, json.Unmarshal(m.Data, &snap))
+		require.NotEmpty(t, snap.Calls)
+	}
+
+	if t.Failed() {
+		keys := make([]string, 0, len(v.seen))
+		for k := range v.seen {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		t.Logf("exercised:\n%s", strings.Join(keys, "\n"))
+	}
+}
