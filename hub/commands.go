@@ -70,7 +70,7 @@ func (tx *txn) issue(r IssueRequest) (any, error) {
 	if r.Appointment != "" {
 		a, ok := e.appointments[r.Appointment]
 		if !ok || a.Status == "cancelled" {
-			return nil, ErrAppointmentNotFound
+			return nil, &Error{Kind: KindNotFound, Code: ErrAppointmentNotFound.Code, Field: "appointment", Message: fmt.Sprintf("no appointment %q", r.Appointment)}
 		}
 		if a.Status == "checked_in" {
 			if t, ok := e.tickets[a.TicketID]; ok {

@@ -448,7 +448,7 @@ func (e *Engine) snapshotLocked() Snapshot {
 		}
 		s.Counters = append(s.Counters, pc)
 	}
-	s.Calls = append([]Call(nil), e.calls...)
+	s.Calls = append([]Call{}, e.calls...)
 	// Newest call first, as screens list them.
 	sort.SliceStable(s.Calls, func(i, j int) bool { return s.Calls[i].Seq > s.Calls[j].Seq })
 	s.Queue = e.view.entries(e.site)

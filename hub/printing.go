@@ -14,7 +14,8 @@ func (e *Engine) PrintJobs(totem string) []*Ticket {
 	defer e.mu.RUnlock()
 	var out []*Ticket
 	for _, t := range e.tickets {
-		if t.IssuedBy == totem && t.Print == PrintPending {
+		// A visit that ended before its ticket came out needs no paper.
+		if t.IssuedBy == totem && t.Print == PrintPending && !t.Status.Closed() {
 			out = append(out, t.Clone())
 		}
 	}

@@ -127,6 +127,9 @@ func (s *Server) login(c echo.Context) error {
 }
 
 func (s *Server) logout(c echo.Context) error {
+	if err := decodeBody(c.Request().Body, &struct{}{}, true); err != nil {
+		return err
+	}
 	token := strings.TrimSpace(strings.TrimPrefix(c.Request().Header.Get("Authorization"), "Bearer "))
 	if token == "" {
 		if ck, err := c.Cookie(SessionCookie); err == nil {

@@ -186,7 +186,7 @@ func (s *Server) track(c echo.Context) error {
 
 type bookRequest struct {
 	Service  string       `json:"service"`
-	Slot     time.Time    `json:"slot"`
+	Slot     string       `json:"slot"`
 	Channel  hub.Channel  `json:"channel"`
 	Priority hub.Priority `json:"priority"`
 	CaseID   string       `json:"case_id"`
@@ -200,7 +200,11 @@ func (s *Server) book(c echo.Context) error {
 	if r.Service == "" {
 		return hub.FieldError("missing_field", "service", "service is required")
 	}
-	a, err := s.eng.Book(c.Request().Context(), hub.BookRequest{Service: r.Service, Slot: r.Slot, Channel: r.Channel, Priority: r.Priority, CaseID: r.CaseID})
+	slot, err := time.Parse(time.RFC3339, r.Slot)
+	if err != nil {
+		return hub.FieldError("invalid_slot", "slot", "slot must be an RFC 3339 time with offset, e.g. 2026-12-01T10:30:00+01:00")
+	}
+	a, err := s.eng.Book(c.Request().Context(), hub.BookRequest{Service: r.Service, Slot: slot, Channel: r.Channel, Priority: r.Priority, CaseID: r.CaseID})
 	if err != nil {
 		return err
 	}

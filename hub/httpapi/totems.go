@@ -89,13 +89,18 @@ func (s *Server) jobTicket(t *hub.Ticket) JobTicket {
 		IssuedAt: t.IssuedAt, Position: v.Position, EWTMin: minutes(v.EWT), TrackURL: s.trackURL(t)}
 }
 
+func (s *Server) knownTotem(id string) bool {
+	for _, t := range s.eng.Site().Totems {
+		if t.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *Server) totemDevice(c echo.Context) (string, error) {
 	id := c.Param("id")
-	found := false
-	for _, t := range s.eng.Site().Totems {
-		found = found || t.ID == id
-	}
-	if !found {
+	if !s.knownTotem(id) {
 		return "", hub.Errorf(hub.KindNotFound, "totem_not_found", "no totem %q", id)
 	}
 	p, ok := principal(c)
@@ -238,6 +243,8 @@ func (s *Server) totemHelp(c echo.Context) error {
 		if id, err = s.totemDevice(c); err != nil {
 			return err
 		}
+	} else if !s.knownTotem(id) {
+		return hub.Errorf(hub.KindNotFound, "totem_not_found", "no totem %q", id)
 	}
 	if err := decodeBody(c.Request().Body, &struct{}{}, true); err != nil {
 		return err
