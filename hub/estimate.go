@@ -167,6 +167,8 @@ func (e *Engine) refreshView(now time.Time) {
 		v.order[t.Service] = append(v.order[t.Service], t)
 	}
 	for svc, q := range v.order {
+		// A deterministic start: map order is random, and policies may
+		// use a stable sort.
 		sort.Slice(q, func(i, j int) bool { return arrivalBefore(q[i], q[j]) })
 		e.policy.Order(now, q)
 		for i, t := range q {

@@ -140,9 +140,30 @@ func (p *FairPolicy) Pick(now time.Time, c *Counter, eligible []*Ticket) *Ticket
 	return best
 }
 
-// Order implements Policy.
+// Order implements Policy. Each ticket's rank is computed once, not at
+// every comparison: the queue view is rebuilt after every commit.
 func (p *FairPolicy) Order(now time.Time, waiting []*Ticket) {
-	sort.SliceStable(waiting, func(i, j int) bool { return p.before(now, waiting[i], waiting[j]) })
+	type ranked struct {
+		r rank
+		t *Ticket
+	}
+	rs := make([]ranked, len(waiting))
+	for i, t := range waiting {
+		rs[i] = ranked{p.rank(now, t), t}
+	}
+	sort.Slice(rs, func(i, j int) bool {
+		a, b := rs[i], rs[j]
+		if a.r.class != b.r.class {
+			return a.r.class < b.r.class
+		}
+		if a.r.key != b.r.key {
+			return a.r.key > b.r.key
+		}
+		return arrivalBefore(a.t, b.t)
+	})
+	for i := range rs {
+		waiting[i] = rs[i].t
+	}
 }
 
 // FIFOPolicy calls the longest-waiting eligible ticket: the reference that

@@ -24,10 +24,11 @@ const usage = `sportello — queue and kiosk system of the Sportello Unico per i
 usage:
   sportello serve   --addr HOST:PORT --data DIR [--site FILE] [--demo]
   sportello demo    [--addr HOST:PORT] [--data DIR]
+  sportello totem   --hub URL --id ID --token TOKEN --printer SPEC [--profile NAME]
   sportello backup  --data DIR --out FILE
   sportello version
 
-Not yet in this version: totem, czrm, sim, report.
+Not yet in this version: czrm, sim, report.
 Run "sportello COMMAND -h" for the flags of a command.
 `
 
@@ -53,7 +54,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
-	case "totem", "czrm", "sim", "report":
+	case "totem":
+		return runTotem(ctx, rest, stdout, stderr)
+	case "czrm", "sim", "report":
 		fmt.Fprintf(stderr, "sportello %s: not available in this version yet\n", cmd)
 		return 2
 	default:

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/comune-rc/sportello/hub"
@@ -118,10 +119,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 		return 1
 	}
 	fmt.Fprintf(stdout, "Sportello %s listening on %s\n", version, h.url)
+	var agents sync.WaitGroup
+	if demo {
+		if err := startDemoTotems(ctx, h, cfg.Data, stdout, log, &agents); err != nil {
+			fmt.Fprintln(stderr, "sportello:", err)
+			h.Close()
+			return 1
+		}
+	}
 	if cfg.Demo {
 		printLinks(stdout, h)
 	}
 	<-ctx.Done()
+	agents.Wait()
 	log.Info("shutting down", "component", "main")
 	if err := h.Close(); err != nil {
 		fmt.Fprintln(stderr, "sportello:", err)
