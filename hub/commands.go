@@ -27,7 +27,7 @@ type IssueRequest struct {
 // Issue creates a waiting ticket. created is false when an idempotency key
 // matched an earlier ticket, which is returned instead.
 func (e *Engine) Issue(ctx context.Context, r IssueRequest) (t *Ticket, created bool, err error) {
-	v, err := e.do(ctx, func(tx *txn) (any, error) { return tx.issue(r) })
+	v, err := e.do(ctx, r.By, func(tx *txn) (any, error) { return tx.issue(r) })
 	if err != nil {
 		return nil, false, err
 	}
@@ -162,7 +162,7 @@ func (tx *txn) counterFor(id, clerk string) (*Counter, error) {
 // OpenCounter lets clerk take the counter. Reopening one's own counter (or
 // resuming it from a pause) is allowed; taking another clerk's is not.
 func (e *Engine) OpenCounter(ctx context.Context, id, clerk string) (*Counter, error) {
-	v, err := e.do(ctx, func(tx *txn) (any, error) {
+	v, err := e.do(ctx, clerk, func(tx *txn) (any, error) {
 		c, ok := tx.e.counters[id]
 		if !ok {
 			return nil, ErrCounterNotFound
@@ -191,7 +191,7 @@ func (e *Engine) OpenCounter(ctx context.Context, id, clerk string) (*Counter, e
 
 // PauseCounter stops calls to the counter for a reason (break, back office).
 func (e *Engine) PauseCounter(ctx context.Context, id, clerk, reason string) (*Counter, error) {
-	v, err := e.do(ctx, func(tx *txn) (any, error) {
+	v, err := e.do(ctx, clerk, func(tx *txn) (any, error) {
 		c, err := tx.counterFor(id, clerk)
 		if err != nil {
 			return nil, err
@@ -210,7 +210,7 @@ func (e *Engine) PauseCounter(ctx context.Context, id, clerk, reason string) (*C
 // CloseCounter lets the clerk leave the counter. A counter with a current
 // ticket cannot be closed: the citizen would be left standing there.
 func (e *Engine) CloseCounter(ctx context.Context, id, clerk string) (*Counter, error) {
-	v, err := e.do(ctx, func(tx *txn) (any, error) {
+	v, err := e.do(ctx, clerk, func(tx *txn) (any, error) {
 		c, err := tx.counterFor(id, clerk)
 		if err != nil {
 			return nil, err
@@ -231,6 +231,9 @@ func (e *Engine) CloseCounter(ctx context.Context, id, clerk string) (*Counter, 
 
 // Eligible reports whether counter c may serve waiting ticket t.
 func Eligible(c *Counter, t *Ticket) bool {
+	if t.Parked {
+		return false // only called back by name
+	}
 	if t.Target != "" {
 		return t.Target == c.ID
 	}
@@ -242,7 +245,7 @@ func Eligible(c *Counter, t *Ticket) bool {
 // because the only writer moves the ticket from waiting to called and
 // commits before anyone can see it.
 func (e *Engine) CallNext(ctx context.Context, counterID, clerk string) (*Ticket, error) {
-	v, err := e.do(ctx, func(tx *txn) (any, error) {
+	v, err := e.do(ctx, clerk, func(tx *txn) (any, error) {
 		c, err := tx.idleCounter(counterID, clerk)
 		if err != nil {
 			return nil, err
@@ -271,7 +274,7 @@ func (e *Engine) CallNext(ctx context.Context, counterID, clerk string) (*Ticket
 // CallTicket calls one specific waiting ticket out of order (a clerk who
 // sees the citizen at the counter, or an urgent case).
 func (e *Engine) CallTicket(ctx context.Context, counterID, clerk, ticketID string) (*Ticket, error) {
-	v, err := e.do(ctx, func(tx *txn) (any, error) {
+	v, err := e.do(ctx, clerk, func(tx *txn) (any, error) {
 		c, err := tx.idleCounter(counterID, clerk)
 		if err != nil {
 			return nil, err
@@ -283,7 +286,10 @@ func (e *Engine) CallTicket(ctx context.Context, counterID, clerk, ticketID stri
 		if t.Status != StatusWaiting {
 			return nil, Errorf(KindConflict, "ticket_not_waiting", "ticket %s is %s", t.Number, t.Status)
 		}
-		if !Eligible(c, t) {
+		if t.Parked && t.Target != c.ID {
+			return nil, Errorf(KindConflict, "not_eligible", "ticket %s is parked at counter %s", t.Number, t.Target)
+		}
+		if !t.Parked && !Eligible(c, t) {
 			return nil, Errorf(KindConflict, "not_eligible", "counter %s does not serve ticket %s", c.ID, t.Number)
 		}
 		return tx.call(c, t, clerk), nil
@@ -316,6 +322,7 @@ func (tx *txn) call(c *Counter, t *Ticket, clerk string) *Ticket {
 	t.CalledAt = &now
 	t.Counter = c.ID
 	t.Target = ""
+	t.Parked = false
 	t.Steps = append(t.Steps, Step{Service: t.Service, Counter: c.ID, CalledAt: now, ClerkID: clerk})
 	c.Ticket = t.ID
 	tx.putCounter(c)
@@ -514,7 +521,7 @@ func firstNonEmpty(a, b string) string {
 }
 
 func (e *Engine) counterAction(ctx context.Context, counterID, clerk string, fn func(tx *txn, c *Counter, t *Ticket) (*Ticket, error)) (*Ticket, error) {
-	v, err := e.do(ctx, func(tx *txn) (any, error) {
+	v, err := e.do(ctx, clerk, func(tx *txn) (any, error) {
 		c, t, err := tx.current(counterID, clerk)
 		if err != nil {
 			return nil, err
@@ -530,7 +537,7 @@ func (e *Engine) counterAction(ctx context.Context, counterID, clerk string, fn 
 // Cancel ends a waiting or called ticket (the citizen left the queue, or a
 // clerk cancelled it).
 func (e *Engine) Cancel(ctx context.Context, ticketID, by string) (*Ticket, error) {
-	v, err := e.do(ctx, func(tx *txn) (any, error) {
+	v, err := e.do(ctx, by, func(tx *txn) (any, error) {
 		t, ok := tx.e.tickets[ticketID]
 		if !ok {
 			return nil, ErrTicketNotFound
@@ -560,6 +567,8 @@ func (e *Engine) Cancel(ctx context.Context, ticketID, by string) (*Ticket, erro
 
 // BookRequest books an appointment slot.
 type BookRequest struct {
+	// By is who books (an agent of the contact center, the web portal).
+	By       string
 	Service  string
 	Slot     time.Time
 	Channel  Channel
@@ -569,7 +578,7 @@ type BookRequest struct {
 
 // Book creates an appointment and returns it with its booking code.
 func (e *Engine) Book(ctx context.Context, r BookRequest) (*Appointment, error) {
-	v, err := e.do(ctx, func(tx *txn) (any, error) {
+	v, err := e.do(ctx, r.By, func(tx *txn) (any, error) {
 		if _, ok := tx.e.site.Service(r.Service); !ok {
 			return nil, unknownService("service", r.Service)
 		}

@@ -65,6 +65,7 @@ type Engine struct {
 	numbers      map[string]int
 	idem         map[string]IdemRecord
 	calls        []Call
+	notice       Text
 	stats        *serviceStats
 	view         *queueView
 
@@ -75,6 +76,7 @@ type Engine struct {
 }
 
 type command struct {
+	actor string
 	fn    func(tx *txn) (any, error)
 	reply chan result
 }
@@ -88,6 +90,7 @@ type result struct {
 // one now for the whole command and collects what the store must write.
 type txn struct {
 	e     *Engine
+	actor string // who asked: a user or a device; every event records it
 	now   time.Time
 	batch *Batch
 	pend  []Event
@@ -206,6 +209,7 @@ func (e *Engine) reload() error {
 			e.idem[r.Key] = r
 		}
 	}
+	e.notice = st.Notice
 	e.calls = e.calls[:0]
 	for _, ev := range st.RecentCalls {
 		e.appendCall(ev)
@@ -243,9 +247,9 @@ func (e *Engine) Close() error {
 	return nil
 }
 
-// do runs fn on the writer and waits for its commit.
-func (e *Engine) do(ctx context.Context, fn func(tx *txn) (any, error)) (any, error) {
-	c := &command{fn: fn, reply: make(chan result, 1)}
+// do runs fn on the writer for actor and waits for its commit.
+func (e *Engine) do(ctx context.Context, actor string, fn func(tx *txn) (any, error)) (any, error) {
+	c := &command{actor: actor, fn: fn, reply: make(chan result, 1)}
 	select {
 	case <-e.done:
 		return nil, ErrUnavailable
@@ -312,7 +316,7 @@ func (e *Engine) runGroup(group []*command) {
 	for i, c := range group {
 		// Times are kept in the site's zone so that every API answer
 		// carries the office's offset.
-		tx := &txn{e: e, now: e.clock().In(e.loc), batch: batch}
+		tx := &txn{e: e, actor: c.actor, now: e.clock().In(e.loc), batch: batch}
 		v, err := safeRun(c.fn, tx)
 		results[i] = result{v: v, err: err}
 		if err == nil {
@@ -382,6 +386,9 @@ func safeRun(fn func(tx *txn) (any, error), tx *txn) (v any, err error) {
 // emit records an event: the seq is assigned now, in commit order.
 func (tx *txn) emit(typ string, d EventData) Event {
 	tx.e.lastSeq++
+	if d.Actor == "" {
+		d.Actor = tx.actor
+	}
 	ev := Event{Seq: tx.e.lastSeq, Type: typ, At: tx.now, Data: d}
 	tx.batch.Events = append(tx.batch.Events, ev)
 	tx.pend = append(tx.pend, ev)
@@ -435,7 +442,7 @@ func (e *Engine) Snapshot() (Snapshot, uint64) {
 }
 
 func (e *Engine) snapshotLocked() Snapshot {
-	s := Snapshot{Version: e.cfg.Version, Day: e.day(e.clock())}
+	s := Snapshot{Version: e.cfg.Version, Day: e.day(e.clock()), Notice: e.notice}
 	ids := make([]string, 0, len(e.counters))
 	for _, def := range e.site.Counters {
 		ids = append(ids, def.ID)

@@ -22,6 +22,11 @@ const (
 	EventTicketReprint     = "ticket.reprint"
 	EventTotemHelp         = "totem.help"
 	EventReportFiled       = "report.filed"
+	EventNoticeChanged     = "notice.changed"
+	EventTicketParked      = "ticket.parked"
+	EventTicketUpdated     = "ticket.updated"
+	EventCounterUpdated    = "counter.updated"
+	EventDayClosed         = "day.closed"
 )
 
 // Event is one committed state change. It is stored in full (staff need the
@@ -50,9 +55,14 @@ type EventData struct {
 	State       string `json:"state,omitempty"`
 	// Totem is the totem of print and help events.
 	Totem string `json:"totem,omitempty"`
+	// Notice is the information line of the screens (notice.changed).
+	Notice *Text `json:"notice,omitempty"`
 	// Queue is the queue of the ticket's service after the change.
 	Queue *QueueEntry `json:"queue,omitempty"`
 	// Private fields: never on the public feed.
+	// Actor is who caused the event (a username or a device id): the
+	// audit trail.
+	Actor       string   `json:"actor,omitempty"`
 	Priority    Priority `json:"priority,omitempty"`
 	Clerk       string   `json:"clerk,omitempty"`
 	Outcome     string   `json:"outcome,omitempty"`
@@ -65,6 +75,7 @@ type EventData struct {
 func (e Event) Public() Event {
 	d := e.Data
 	d.TicketID = ""
+	d.Actor = ""
 	d.Priority = ""
 	d.Clerk = ""
 	d.Outcome = ""
@@ -113,4 +124,6 @@ type Snapshot struct {
 	Counters []PublicCounter `json:"counters"`
 	Calls    []Call          `json:"calls"`
 	Queue    []QueueEntry    `json:"queue"`
+	// Notice is the information line the supervisor set for the screens.
+	Notice Text `json:"notice"`
 }

@@ -27,7 +27,7 @@ func (e *Engine) PrintJobs(totem string) []*Ticket {
 // that issued the ticket may report on it, and only once: a second report
 // (a retry after a lost answer) changes nothing and returns the ticket.
 func (e *Engine) PrintResult(ctx context.Context, totem, ticketID string, ok bool, reason string) (*Ticket, error) {
-	v, err := e.do(ctx, func(tx *txn) (any, error) {
+	v, err := e.do(ctx, totem, func(tx *txn) (any, error) {
 		t, found := tx.e.tickets[ticketID]
 		if !found {
 			return nil, ErrTicketNotFound
@@ -59,8 +59,8 @@ func (e *Engine) PrintResult(ctx context.Context, totem, ticketID string, ok boo
 
 // Reprint puts a ticket back in its totem's print queue (a desk asked for
 // it, after a failure).
-func (e *Engine) Reprint(ctx context.Context, ticketID string) (*Ticket, error) {
-	v, err := e.do(ctx, func(tx *txn) (any, error) {
+func (e *Engine) Reprint(ctx context.Context, ticketID, by string) (*Ticket, error) {
+	v, err := e.do(ctx, by, func(tx *txn) (any, error) {
 		t, found := tx.e.tickets[ticketID]
 		if !found {
 			return nil, ErrTicketNotFound
@@ -87,7 +87,7 @@ func (e *Engine) Reprint(ctx context.Context, ticketID string) (*Ticket, error) 
 // Help records that a citizen at a totem asked for help; the supervisor
 // console shows it.
 func (e *Engine) Help(ctx context.Context, totem string) error {
-	_, err := e.do(ctx, func(tx *txn) (any, error) {
+	_, err := e.do(ctx, totem, func(tx *txn) (any, error) {
 		tx.emit(EventTotemHelp, EventData{Totem: totem})
 		return nil, nil
 	})

@@ -42,11 +42,11 @@ func TestPrintJobsLifecycle(t *testing.T) {
 	// Jobs survive a restart; a desk can reprint a failed one.
 	e.restart()
 	require.Len(t, e.eng.PrintJobs("totem-2"), 1)
-	re, err := e.eng.Reprint(ctx, b.ID)
+	re, err := e.eng.Reprint(ctx, b.ID, "clerk03")
 	require.NoError(t, err)
 	require.Equal(t, hub.PrintPending, re.Print)
 	require.Len(t, e.eng.PrintJobs("totem-1"), 1)
-	_, err = e.eng.Reprint(ctx, "nope")
+	_, err = e.eng.Reprint(ctx, "nope", "clerk03")
 	require.Equal(t, "ticket_not_found", code(err))
 }
 

@@ -54,7 +54,7 @@ func validText(field, s string, max int, required bool) error {
 // FileReport records a report with a pending protocol number and its
 // CzRM outbox record, in one transaction.
 func (e *Engine) FileReport(ctx context.Context, r ReportRequest) (*Report, error) {
-	v, err := e.do(ctx, func(tx *txn) (any, error) {
+	v, err := e.do(ctx, r.By, func(tx *txn) (any, error) {
 		if r.Kind != "segnalazione" && r.Kind != "reclamo" {
 			return nil, FieldError("invalid_kind", "kind", "kind must be segnalazione or reclamo")
 		}

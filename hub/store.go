@@ -19,12 +19,14 @@ type Batch struct {
 	Idem    []IdemRecord
 	Outbox  []OutboxRecord
 	Reports []*Report
+	// Notice, when set, is the new information line of the screens.
+	Notice *Text
 }
 
 // Empty reports whether the batch writes nothing.
 func (b *Batch) Empty() bool {
 	return len(b.Events) == 0 && len(b.Tickets) == 0 && len(b.Counters) == 0 &&
-		len(b.Appointments) == 0 && len(b.Numbers) == 0 && len(b.Idem) == 0 && len(b.Outbox) == 0 && len(b.Reports) == 0
+		len(b.Appointments) == 0 && len(b.Numbers) == 0 && len(b.Idem) == 0 && len(b.Outbox) == 0 && len(b.Reports) == 0 && b.Notice == nil
 }
 
 // IdemRecord maps a client's idempotency key to the ticket it created.
@@ -54,6 +56,7 @@ type State struct {
 	Numbers      map[string]int
 	Idem         []IdemRecord
 	RecentCalls  []Event
+	Notice       Text
 }
 
 // Store is the durable side of the engine. The bbolt implementation lives

@@ -115,6 +115,12 @@ type Ticket struct {
 	// pending, printed or failed (with PrintError). Empty: nothing to print.
 	Print      PrintStatus `json:"print,omitempty"`
 	PrintError string      `json:"print_error,omitempty"`
+	// Parked marks a waiting ticket a clerk set aside to call back: only
+	// that counter can call it, and only by name (call a specific ticket).
+	Parked bool `json:"parked,omitempty"`
+	// Requested are services added to the visit beyond Service, so one
+	// visit can cover several.
+	Requested []string `json:"requested,omitempty"`
 	// PrintAt is when the print job was (re)queued.
 	PrintAt time.Time `json:"print_at,omitempty"`
 }
@@ -137,6 +143,7 @@ func (t *Ticket) Clone() *Ticket {
 		c.Steps[i].Delivered = append([]string(nil), t.Steps[i].Delivered...)
 	}
 	c.Delivered = append([]string(nil), t.Delivered...)
+	c.Requested = append([]string(nil), t.Requested...)
 	return &c
 }
 

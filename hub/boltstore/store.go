@@ -35,6 +35,7 @@ var (
 	bucketReports      = []byte("reports")
 	allBuckets         = [][]byte{bucketReports, bucketMeta, bucketEvents, bucketTickets, bucketTicketsByDay, bucketOpen, bucketCounters, bucketAppointments, bucketNumbers, bucketIdem, bucketOutbox, bucketUsers, bucketSessions, bucketDevices}
 	keySchema          = []byte("schema_version")
+	keyNotice          = []byte("notice")
 )
 
 // Options tune the store.
@@ -270,6 +271,11 @@ func (s *Store) Commit(batch *hub.Batch) error {
 				return err
 			}
 		}
+		if batch.Notice != nil {
+			if err := put(tx.Bucket(bucketMeta), keyNotice, batch.Notice); err != nil {
+				return err
+			}
+		}
 		rb := tx.Bucket(bucketReports)
 		for _, r := range batch.Reports {
 			if err := put(rb, []byte(r.Protocol), r); err != nil {
@@ -296,6 +302,9 @@ func (s *Store) Load(day string) (*hub.State, error) {
 	err := s.db.View(func(tx *bolt.Tx) error {
 		if k, _ := tx.Bucket(bucketEvents).Cursor().Last(); k != nil {
 			st.LastSeq = btoi(k)
+		}
+		if v := tx.Bucket(bucketMeta).Get(keyNotice); v != nil {
+			_ = json.Unmarshal(v, &st.Notice) // a damaged notice is only a blank line
 		}
 		tb := tx.Bucket(bucketTickets)
 		seen := map[string]bool{}

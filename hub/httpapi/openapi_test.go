@@ -1074,6 +1074,120 @@ func TestOpenAPISession(t *testing.T) {
 	status, body = totem.do(http.MethodGet, "/api/v1/reports/"+rep.Protocol, nil)
 	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
 
+	// Waiting-room screens: heartbeats and what the supervisor sees.
+	type displayHealth struct {
+		ID, Name, Version, Layout string
+		Counters, Services        []string
+		Online, Audio             bool
+		LastSeen                  time.Time `json:"last_seen"`
+	}
+	status, body = sup.do(http.MethodGet, "/api/v1/displays", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	screens := decode[[]displayHealth](t, body)
+	require.GreaterOrEqual(t, len(screens), 3)
+	require.Equal(t, "1", screens[0].ID)
+	require.NotEmpty(t, screens[0].Name)
+	require.False(t, screens[0].Online, "no heartbeat yet")
+	require.True(t, screens[0].LastSeen.IsZero())
+	status, body = display.do(http.MethodPost, "/api/v1/displays/1/heartbeat", `{"version":"test","audio":true,"layout":"full"}`)
+	require.Equal(t, http.StatusNoContent, status, string(body))
+	status, body = h.device("demo-display-2").do(http.MethodPost, "/api/v1/displays/2/heartbeat", nil)
+	require.Equal(t, http.StatusNoContent, status, string(body))
+	status, body = admin.do(http.MethodGet, "/api/v1/displays", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	screens = decode[[]displayHealth](t, body)
+	require.Equal(t, "1", screens[0].ID)
+	require.True(t, screens[0].Online)
+	require.True(t, screens[0].Audio)
+	require.Equal(t, "test", screens[0].Version)
+	require.Equal(t, "full", screens[0].Layout)
+	require.False(t, screens[0].LastSeen.IsZero())
+	require.Equal(t, "2", screens[1].ID)
+	require.True(t, screens[1].Online)
+	require.False(t, screens[1].Audio)
+	require.Empty(t, screens[1].Version)
+	require.False(t, screens[2].Online)
+	// Only the display itself may report for it; an unknown id is 404.
+	status, body = display.do(http.MethodPost, "/api/v1/displays/2/heartbeat", "{}")
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	status, body = totem.do(http.MethodPost, "/api/v1/displays/1/heartbeat", nil)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	status, body = sup.do(http.MethodPost, "/api/v1/displays/1/heartbeat", nil)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	status, body = display.do(http.MethodPost, "/api/v1/displays/9/heartbeat", nil)
+	oaRequireProblem(t, status, body, http.StatusNotFound, "display_not_found")
+	v.with(oaReqNoCredentials, func() {
+		status, body = anon.do(http.MethodPost, "/api/v1/displays/1/heartbeat", nil)
+		oaRequireProblem(t, status, body, http.StatusUnauthorized, "unauthorized")
+		status, body = anon.do(http.MethodGet, "/api/v1/displays", nil)
+		oaRequireProblem(t, status, body, http.StatusUnauthorized, "unauthorized")
+	})
+	v.with(oaReqInvalidBody, func() {
+		status, body = display.do(http.MethodPost, "/api/v1/displays/1/heartbeat", `{"version":"test","volume":3}`)
+		p = oaRequireProblem(t, status, body, http.StatusBadRequest, "unknown_field")
+		require.Equal(t, "volume", p.Field)
+		status, body = display.do(http.MethodPost, "/api/v1/displays/1/heartbeat", `{"audio":"yes"}`)
+		p = oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_field")
+		require.Equal(t, "audio", p.Field)
+		status, body = display.do(http.MethodPost, "/api/v1/displays/1/heartbeat", `{"version":"`+strings.Repeat("v", 65)+`"}`)
+		p = oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_field")
+		require.Equal(t, "version", p.Field)
+	})
+	status, body = clerk.do(http.MethodGet, "/api/v1/displays", nil)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	status, body = display.do(http.MethodGet, "/api/v1/displays", nil)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+
+	// The screens' information line.
+	status, body = anon.do(http.MethodGet, "/api/v1/notice", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.JSONEq(t, `{"it":"","en":""}`, string(body))
+	// 200 characters are fine even when they are 400 bytes; a field left
+	// out is empty.
+	status, body = sup.do(http.MethodPut, "/api/v1/notice", `{"it":"`+strings.Repeat("è", 200)+`"}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.JSONEq(t, `{"it":"`+strings.Repeat("è", 200)+`","en":""}`, string(body))
+	const notice = `{"it":"Oggi l'ufficio chiude alle 12:00","en":"Today the office closes at 12:00"}`
+	status, body = sup.do(http.MethodPut, "/api/v1/notice", notice)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.JSONEq(t, notice, string(body))
+	status, body = display.do(http.MethodGet, "/api/v1/notice", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.JSONEq(t, notice, string(body))
+	noticeSeq := h.Engine.LastSeq()
+	before = h.Engine.LastSeq()
+	v.with(oaReqInvalidBody, func() {
+		status, body = sup.do(http.MethodPut, "/api/v1/notice", `{"it":"`+strings.Repeat("x", 201)+`","en":"ok"}`)
+		p = oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_it")
+		require.Equal(t, "it", p.Field)
+		status, body = sup.do(http.MethodPut, "/api/v1/notice", `{"it":"ok","en":"`+strings.Repeat("é", 201)+`"}`)
+		p = oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_en")
+		require.Equal(t, "en", p.Field)
+		status, body = sup.do(http.MethodPut, "/api/v1/notice", `{"it":"ok","de":"ok"}`)
+		p = oaRequireProblem(t, status, body, http.StatusBadRequest, "unknown_field")
+		require.Equal(t, "de", p.Field)
+		status, body = sup.do(http.MethodPut, "/api/v1/notice", `{"it":5}`)
+		p = oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_field")
+		require.Equal(t, "it", p.Field)
+		status, body = sup.do(http.MethodPut, "/api/v1/notice", nil)
+		oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_json")
+	})
+	status, body = sup.do(http.MethodPut, "/api/v1/notice", `{"it":"riga\u0007","en":""}`)
+	p = oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_it")
+	require.Equal(t, "it", p.Field)
+	status, body = clerk.do(http.MethodPut, "/api/v1/notice", notice)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	status, body = display.do(http.MethodPut, "/api/v1/notice", notice)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	v.with(oaReqNoCredentials, func() {
+		status, body = anon.do(http.MethodPut, "/api/v1/notice", notice)
+		oaRequireProblem(t, status, body, http.StatusUnauthorized, "unauthorized")
+	})
+	require.Equal(t, before, h.Engine.LastSeq(), "a rejected notice changes nothing")
+	status, body = anon.do(http.MethodGet, "/api/v1/notice", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.JSONEq(t, notice, string(body))
+
 	// Every documented operation was exercised (the live feed below).
 	exercised := map[string]bool{}
 	for k := range v.seen {
@@ -1097,6 +1211,7 @@ func TestOpenAPISession(t *testing.T) {
 	types := map[string]bool{}
 	var prev uint64
 	var midSeq uint64
+	var notices []oaLiveMsg
 	for i, raw := range msgs {
 		if err := v.validateLive(raw); err != nil {
 			t.Errorf("live message %d does not match LiveMessage: %v\n%s", i, err, raw)
@@ -1114,14 +1229,25 @@ func TestOpenAPISession(t *testing.T) {
 		}
 		prev = m.Seq
 		types[m.Type] = true
+		if m.Type == "notice.changed" {
+			notices = append(notices, m)
+		}
 		for _, private := range []string{`"priority"`, "pregnancy", "disability", "elderly", `"clerk"`, `"outcome"`, `"ticket_id"`, `"appointment"`, `"reason"`, "clerk03", appt.Code} {
 			require.NotContains(t, string(m.Data), private, "live message %d (%s) leaks %s", i, m.Type, private)
 		}
 	}
 	for _, want := range []string{"snapshot", "ticket.issued", "ticket.called", "ticket.recalled", "ticket.started", "ticket.finished",
 		"ticket.no_show", "ticket.transferred", "ticket.cancelled", "counter.opened", "counter.closed", "counter.paused", "appointment.booked",
-		"ticket.printed", "ticket.print_failed", "ticket.reprint", "totem.help", "report.filed"} {
+		"ticket.printed", "ticket.print_failed", "ticket.reprint", "totem.help", "report.filed", "notice.changed"} {
 		require.True(t, types[want], "the live feed sent no %s", want)
+	}
+	// notice.changed carries the notice, never who set it.
+	require.Len(t, notices, 2)
+	require.Equal(t, noticeSeq, notices[1].Seq)
+	require.JSONEq(t, `{"notice":`+notice+`}`, string(notices[1].Data))
+	for _, m := range notices {
+		require.NotContains(t, string(m.Data), `"clerk"`)
+		require.NotContains(t, string(m.Data), "supervisor")
 	}
 
 	// A reconnect with since= replays exactly what followed; a snapshot now
@@ -1152,9 +1278,13 @@ func TestOpenAPISession(t *testing.T) {
 		require.NoError(t, json.Unmarshal(got[0], &m))
 		require.Equal(t, "snapshot", m.Type)
 		require.Equal(t, last, m.Seq)
-		var snap struct{ Calls []json.RawMessage }
+		var snap struct {
+			Calls  []json.RawMessage
+			Notice json.RawMessage
+		}
 		require.NoError(t, json.Unmarshal(m.Data, &snap))
 		require.NotEmpty(t, snap.Calls)
+		require.JSONEq(t, notice, string(snap.Notice), "the snapshot carries the notice")
 	}
 
 	if t.Failed() {

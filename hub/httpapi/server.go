@@ -38,13 +38,14 @@ type Config struct {
 
 // Server is the HTTP side of the hub.
 type Server struct {
-	cfg    Config
-	echo   *echo.Echo
-	log    *slog.Logger
-	eng    *hub.Engine
-	acc    *hub.Accounts
-	live   *liveStats
-	totems totemRegistry
+	cfg      Config
+	echo     *echo.Echo
+	log      *slog.Logger
+	eng      *hub.Engine
+	acc      *hub.Accounts
+	live     *liveStats
+	totems   totemRegistry
+	displays displayRegistry
 }
 
 // New builds the server and its route table.
@@ -101,6 +102,10 @@ func (s *Server) routes() {
 	api.GET("/track/:token", s.track)
 	api.POST("/track/:token/cancel", s.trackCancel)
 	api.GET("/totems", s.totemList, s.need(hub.RoleSupervisor))
+	api.GET("/displays", s.displayList, s.need(hub.RoleSupervisor))
+	api.POST("/displays/:id/heartbeat", s.displayHeartbeat)
+	api.GET("/notice", s.notice)
+	api.PUT("/notice", s.setNotice, s.need(hub.RoleSupervisor))
 	api.GET("/totems/:id/jobs", s.totemJobs)
 	api.POST("/totems/:id/help", s.totemHelp, s.needTotemOr(hub.RoleClerk))
 

@@ -204,7 +204,8 @@ func (s *Server) book(c echo.Context) error {
 	if err != nil {
 		return hub.FieldError("invalid_slot", "slot", "slot must be an RFC 3339 time with offset, e.g. 2026-12-01T10:30:00+01:00")
 	}
-	a, err := s.eng.Book(c.Request().Context(), hub.BookRequest{Service: r.Service, Slot: slot, Channel: r.Channel, Priority: r.Priority, CaseID: r.CaseID})
+	p, _ := principal(c)
+	a, err := s.eng.Book(c.Request().Context(), hub.BookRequest{By: p.ID, Service: r.Service, Slot: slot, Channel: r.Channel, Priority: r.Priority, CaseID: r.CaseID})
 	if err != nil {
 		return err
 	}

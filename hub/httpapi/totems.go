@@ -274,7 +274,8 @@ func (s *Server) reprint(c echo.Context) error {
 	if err := decodeBody(c.Request().Body, &struct{}{}, true); err != nil {
 		return err
 	}
-	t, err := s.eng.Reprint(c.Request().Context(), c.Param("id"))
+	p, _ := principal(c)
+	t, err := s.eng.Reprint(c.Request().Context(), c.Param("id"), p.ID)
 	if err != nil {
 		return err
 	}
