@@ -18,7 +18,7 @@ build: ## build bin/sportello
 
 # What the tests need beyond Go. Debian packages are installed with apt-get
 # when missing (CI runs as root on a fresh Debian machine).
-APT_PACKAGES :=
+APT_PACKAGES := chromium zbar-tools poppler-utils
 
 deps: ## install what the tests need
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -45,6 +45,9 @@ fuzz: ## a short run of every fuzz target
 	$(GO) test ./hub/ -run '^$$' -fuzz '^FuzzParseSite$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./hub/httpapi/ -run '^$$' -fuzz '^FuzzDecodeIssue$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./hub/httpapi/ -run '^$$' -fuzz '^FuzzDecodeFinish$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./printer/ -run '^$$' -fuzz '^FuzzParseStatus$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./printer/ -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
+	$(GO) test ./printer/ -run '^$$' -fuzz '^FuzzLayout$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 
 bench: ## the benchmarks of BENCHMARKS.md
 	$(GO) test ./hub/ -run '^$$' -bench . -benchtime 2000x -count 1 -timeout 20m

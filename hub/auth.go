@@ -94,6 +94,18 @@ type AuthStore interface {
 	DeleteSession(tokenHash string) error
 	PutDevice(d *Device) error
 	DeviceByToken(tokenHash string) (*Device, error)
+	// AppendLogin and Logins keep the login audit: who logged in, failed
+	// to, or logged out, and when.
+	AppendLogin(r LoginRecord) error
+	Logins(limit int) ([]LoginRecord, error)
+}
+
+// LoginRecord is one line of the login audit.
+type LoginRecord struct {
+	At       time.Time `json:"at"`
+	Username string    `json:"username"`
+	Action   string    `json:"action"` // login, login_failed, locked, logout
+	Detail   string    `json:"detail,omitempty"`
 }
 
 // ErrNotFound is what AuthStore returns for a missing record.
@@ -188,12 +200,14 @@ func (a *Accounts) Login(username, password string) (token string, s *Session, e
 	if errors.Is(err, ErrNotFound) {
 		// Spend the same time as a real check.
 		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		a.record(now, username, "login_failed", "unknown user")
 		return "", nil, ErrInvalidCredentials
 	}
 	if err != nil {
 		return "", nil, err
 	}
 	if now.Before(u.LockedUntil) {
+		a.record(now, username, "locked", "attempt while locked")
 		return "", nil, Errorf(KindUnauthorized, "account_locked", "too many failed attempts: try again after %s", u.LockedUntil.Format("15:04"))
 	}
 	if bcrypt.CompareHashAndPassword(u.PasswordHash, []byte(password)) != nil {
@@ -205,6 +219,11 @@ func (a *Accounts) Login(username, password string) (token string, s *Session, e
 		if err := a.cfg.Store.PutUser(u); err != nil {
 			return "", nil, err
 		}
+		detail := "wrong password"
+		if !u.LockedUntil.IsZero() && now.Before(u.LockedUntil) {
+			detail = "wrong password; account locked"
+		}
+		a.record(now, username, "login_failed", detail)
 		return "", nil, ErrInvalidCredentials
 	}
 	if u.Failures != 0 {
@@ -218,12 +237,32 @@ func (a *Accounts) Login(username, password string) (token string, s *Session, e
 	if err := a.cfg.Store.PutSession(s); err != nil {
 		return "", nil, err
 	}
+	a.record(now, u.Username, "login", string(u.Role))
 	return token, s, nil
 }
 
+// record appends to the login audit; a failure to write it is not a
+// reason to refuse a login, so it is only logged by the store.
+func (a *Accounts) record(at time.Time, username, action, detail string) {
+	if len(username) > 64 {
+		username = username[:64]
+	}
+	_ = a.cfg.Store.AppendLogin(LoginRecord{At: at, Username: username, Action: action, Detail: detail})
+}
+
+// Users lists the users.
+func (a *Accounts) Users() ([]*User, error) { return a.cfg.Store.Users() }
+
+// Logins returns the latest login audit records, newest first.
+func (a *Accounts) Logins(limit int) ([]LoginRecord, error) { return a.cfg.Store.Logins(limit) }
+
 // Logout ends a session.
 func (a *Accounts) Logout(token string) error {
-	return a.cfg.Store.DeleteSession(TokenHash(token))
+	h := TokenHash(token)
+	if s, err := a.cfg.Store.Session(h); err == nil {
+		a.record(a.cfg.Clock(), s.Username, "logout", "")
+	}
+	return a.cfg.Store.DeleteSession(h)
 }
 
 // Authenticate resolves a bearer token (a session or a device token).

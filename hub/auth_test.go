@@ -42,7 +42,7 @@ func TestAccounts(t *testing.T) {
 	_, _, err = acc.Login("anna", "segreta123")
 	require.Equal(t, "account_locked", hub.ErrorCode(err))
 	clk.Advance(11 * time.Minute)
-	_, _, err = acc.Login("anna", "segreta123")
+	tok2, _, err := acc.Login("anna", "segreta123")
 	require.NoError(t, err, "the lock ends")
 
 	devTok, err := acc.EnrollDevice("totem-2", hub.DeviceTotem, "")
@@ -53,4 +53,17 @@ func TestAccounts(t *testing.T) {
 	_, err = acc.Authenticate("dev-nope")
 	require.Equal(t, "invalid_token", hub.ErrorCode(err))
 	require.Error(t, acc.SetUser("x", "boss", "password1"))
+
+	require.NoError(t, acc.Logout(tok2))
+	recs, err := acc.Logins(0)
+	require.NoError(t, err)
+	var actions []string
+	for _, r := range recs {
+		require.Equal(t, "anna", r.Username)
+		require.False(t, r.At.IsZero())
+		actions = append(actions, r.Action)
+	}
+	// Newest first: the logout, the login after the lock, the attempt while
+	// locked, three failures, the first login.
+	require.Equal(t, []string{"logout", "login", "locked", "login_failed", "login_failed", "login_failed", "login"}, actions)
 }

@@ -25,6 +25,7 @@ usage:
   sportello serve   --addr HOST:PORT --data DIR [--site FILE] [--demo]
   sportello demo    [--addr HOST:PORT] [--data DIR]
   sportello totem   --hub URL --id ID --token TOKEN --printer SPEC [--profile NAME]
+  sportello ticket-preview [--out FILE.png] [--profile NAME] [--number A023] [--lang it|en]
   sportello backup  --data DIR --out FILE
   sportello version
 
@@ -56,6 +57,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "totem":
 		return runTotem(ctx, rest, stdout, stderr)
+	case "ticket-preview":
+		return runTicketPreview(ctx, rest, stdout, stderr)
 	case "czrm", "sim", "report":
 		fmt.Fprintf(stderr, "sportello %s: not available in this version yet\n", cmd)
 		return 2

@@ -98,3 +98,32 @@ func (s *Store) DeviceByToken(tokenHash string) (*hub.Device, error) {
 	}
 	return &d, nil
 }
+
+// AppendLogin implements hub.AuthStore.
+func (s *Store) AppendLogin(r hub.LoginRecord) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketLogins)
+		seq, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		return put(b, itob(seq), r)
+	})
+}
+
+// Logins implements hub.AuthStore: newest first.
+func (s *Store) Logins(limit int) ([]hub.LoginRecord, error) {
+	var out []hub.LoginRecord
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketLogins).Cursor()
+		for k, v := c.Last(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Prev() {
+			var r hub.LoginRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	return out, err
+}

@@ -33,7 +33,8 @@ var (
 	bucketSessions     = []byte("sessions")
 	bucketDevices      = []byte("devices")
 	bucketReports      = []byte("reports")
-	allBuckets         = [][]byte{bucketReports, bucketMeta, bucketEvents, bucketTickets, bucketTicketsByDay, bucketOpen, bucketCounters, bucketAppointments, bucketNumbers, bucketIdem, bucketOutbox, bucketUsers, bucketSessions, bucketDevices}
+	bucketLogins       = []byte("logins")
+	allBuckets         = [][]byte{bucketReports, bucketLogins, bucketMeta, bucketEvents, bucketTickets, bucketTicketsByDay, bucketOpen, bucketCounters, bucketAppointments, bucketNumbers, bucketIdem, bucketOutbox, bucketUsers, bucketSessions, bucketDevices}
 	keySchema          = []byte("schema_version")
 	keyNotice          = []byte("notice")
 )

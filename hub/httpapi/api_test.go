@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/comune-rc/sportello/hub/httpapi"
 	"github.com/stretchr/testify/require"
 )
 
@@ -218,4 +219,29 @@ func TestBackupEndpoint(t *testing.T) {
 	require.Greater(t, len(body), 4096)
 	// A bbolt file starts with its meta page magic at offset 16.
 	require.Equal(t, uint32(0xED0CDAED), binary.LittleEndian.Uint32(body[16:20]))
+}
+
+// TestSessionCookieNeedsCSRF: a change made with the session cookie alone
+// (what a hostile page can make a browser send) is refused; with the
+// session's CSRF token it goes through.
+func TestSessionCookieNeedsCSRF(t *testing.T) {
+	h := newTestHub(t)
+	tok := h.token("clerk05")
+	cookie := http.Header{"Cookie": {httpapi.SessionCookie + "=" + tok}}
+	status, _ := h.rawDo(http.MethodGet, "/api/v1/tickets", "", cookie, nil)
+	require.Equal(t, http.StatusOK, status, "reads need no token")
+	status, body := h.rawDo(http.MethodPost, "/api/v1/counters/5/open", "", cookie, nil)
+	require.Equal(t, http.StatusForbidden, status)
+	require.Equal(t, "csrf_failed", decode[problemDoc](t, body).Code)
+	bad := cookie.Clone()
+	bad.Set(httpapi.CSRFHeader, "0123456789abcdef0123456789abcdef")
+	status, _ = h.rawDo(http.MethodPost, "/api/v1/counters/5/open", "", bad, nil)
+	require.Equal(t, http.StatusForbidden, status)
+	good := cookie.Clone()
+	good.Set(httpapi.CSRFHeader, httpapi.CSRFFor(tok))
+	status, body = h.rawDo(http.MethodPost, "/api/v1/counters/5/open", "", good, nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	// A bearer token is not sent by browsers on their own: no CSRF needed.
+	status, _ = h.do(http.MethodPost, "/api/v1/counters/5/close", tok, nil)
+	require.Equal(t, http.StatusOK, status)
 }

@@ -1,6 +1,9 @@
 package httpapi
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
 	"net/http"
 	"strings"
 	"time"
@@ -33,11 +36,24 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 				token = q
 			}
 		}
+		viaSession := false
 		if token == "" {
 			if ck, err := c.Cookie(SessionCookie); err == nil {
-				token = ck.Value
+				token, viaSession = ck.Value, true
 			} else if ck, err := c.Cookie(DeviceCookie); err == nil {
 				token = ck.Value
+			}
+		}
+		// A browser sends the session cookie with any request, also one a
+		// hostile page triggers: changes made with it need the session's
+		// CSRF token too (header X-CSRF-Token or form field csrf).
+		if viaSession && !safeMethod(c.Request().Method) {
+			given := c.Request().Header.Get(CSRFHeader)
+			if given == "" {
+				given = c.FormValue("csrf")
+			}
+			if subtle.ConstantTimeCompare([]byte(given), []byte(CSRFFor(token))) != 1 {
+				return hub.Errorf(hub.KindForbidden, "csrf_failed", "the form has expired or did not come from Sportello: reload the page")
 			}
 		}
 		if token != "" {
@@ -50,6 +66,31 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// CSRFHeader carries the CSRF token of cookie-authenticated requests.
+const CSRFHeader = "X-CSRF-Token"
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// CSRFFor is the CSRF token of a session: derived from the session token,
+// so it needs no storage and dies with the session; it cannot be guessed
+// without the cookie it protects.
+func CSRFFor(sessionToken string) string {
+	sum := sha256.Sum256([]byte("sportello-csrf\x00" + sessionToken))
+	return hex.EncodeToString(sum[:16])
+}
+
+// CSRFToken returns the CSRF token for the session of this request, for
+// page templates ("" without a session cookie).
+func CSRFToken(c echo.Context) string {
+	ck, err := c.Cookie(SessionCookie)
+	if err != nil {
+		return ""
+	}
+	return CSRFFor(ck.Value)
 }
 
 // PrincipalOf returns who is making the request (set by the API's
@@ -139,6 +180,7 @@ func (s *Server) logout(c echo.Context) error {
 	if err := s.acc.Logout(token); err != nil {
 		return err
 	}
+
 	return c.NoContent(http.StatusNoContent)
 }
 

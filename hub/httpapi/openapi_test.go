@@ -760,7 +760,8 @@ func TestOpenAPISession(t *testing.T) {
 	// Leaving the queue from the tracking link.
 	status, body = totem.do(http.MethodPost, "/api/v1/tickets", `{"service":"idrico"}`)
 	require.Equal(t, http.StatusCreated, status, string(body))
-	leaving := strings.TrimPrefix(decode[ticket](t, body).TrackURL, h.URL+"/t/")
+	leavingTicket := decode[ticket](t, body)
+	leaving := strings.TrimPrefix(leavingTicket.TrackURL, h.URL+"/t/")
 	status, body = anon.do(http.MethodPost, "/api/v1/track/"+leaving+"/cancel", nil)
 	require.Equal(t, http.StatusOK, status, string(body))
 	require.Equal(t, "cancelled", decode[struct{ Status string }](t, body).Status)
@@ -1188,6 +1189,480 @@ func TestOpenAPISession(t *testing.T) {
 	require.Equal(t, http.StatusOK, status, string(body))
 	require.JSONEq(t, notice, string(body))
 
+	// Park: the citizen goes to fetch a document; only counter 3 calls
+	// them back, and only by name. (json.go's ticketJSON carries neither
+	// parked nor requested yet: those two are checked on the engine.)
+	type staffTicket struct {
+		ID, Number, Status, Target, Outcome, Notes string
+		Counter                                    *string
+	}
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/open", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	status, body = clerk.do(http.MethodPost, "/api/v1/tickets", `{"service":"residenza","channel":"desk"}`)
+	require.Equal(t, http.StatusCreated, status, string(body))
+	res := decode[ticket](t, body)
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/park", nil)
+	oaRequireProblem(t, status, body, http.StatusConflict, "no_current_ticket")
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/add-service", `{"service":"certificati"}`)
+	oaRequireProblem(t, status, body, http.StatusConflict, "no_current_ticket")
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/call", `{"ticket":"`+res.ID+`"}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+
+	// A second service for the same visit.
+	v.with(oaReqInvalidBody, func() {
+		status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/add-service", `{}`)
+		p = oaRequireProblem(t, status, body, http.StatusBadRequest, "missing_field")
+		require.Equal(t, "service", p.Field)
+		status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/add-service", `{"service":""}`)
+		p = oaRequireProblem(t, status, body, http.StatusBadRequest, "missing_field")
+		require.Equal(t, "service", p.Field)
+		status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/add-service", nil)
+		oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_json")
+		status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/add-service", `{"service":"elettorale","notes":"x"}`)
+		p = oaRequireProblem(t, status, body, http.StatusBadRequest, "unknown_field")
+		require.Equal(t, "notes", p.Field)
+		status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/add-service", `{"service":["elettorale"]}`)
+		p = oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_field")
+		require.Equal(t, "service", p.Field)
+	})
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/add-service", `{"service":"passaporti"}`)
+	p = oaRequireProblem(t, status, body, http.StatusNotFound, "service_not_found")
+	require.Equal(t, "service", p.Field)
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/add-service", `{"service":"residenza"}`)
+	p = oaRequireProblem(t, status, body, http.StatusBadRequest, "duplicate_service")
+	require.Equal(t, "service", p.Field, "the ticket's own service")
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/add-service", `{"service":"certificati"}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+	added := decode[staffTicket](t, body)
+	require.Equal(t, res.ID, added.ID)
+	require.Equal(t, "called", added.Status)
+	require.Equal(t, "3", *added.Counter)
+	tv, err := h.Engine.Ticket(res.ID)
+	require.NoError(t, err)
+	require.Equal(t, []string{"certificati"}, tv.Ticket.Requested)
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/add-service", `{"service":"certificati"}`)
+	p = oaRequireProblem(t, status, body, http.StatusBadRequest, "duplicate_service")
+	require.Equal(t, "service", p.Field, "a service already added")
+	c04 := h.as("clerk04")
+	status, body = c04.do(http.MethodPost, "/api/v1/counters/3/add-service", `{"service":"elettorale"}`)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "not_at_counter")
+	status, body = totem.do(http.MethodPost, "/api/v1/counters/3/add-service", `{"service":"elettorale"}`)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/99/add-service", `{"service":"elettorale"}`)
+	oaRequireProblem(t, status, body, http.StatusNotFound, "counter_not_found")
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/4/add-service", `{"service":"elettorale"}`)
+	oaRequireProblem(t, status, body, http.StatusConflict, "counter_closed")
+	v.with(oaReqNoCredentials, func() {
+		status, body = anon.do(http.MethodPost, "/api/v1/counters/3/add-service", `{"service":"elettorale"}`)
+		oaRequireProblem(t, status, body, http.StatusUnauthorized, "unauthorized")
+	})
+
+	// Park it.
+	v.with(oaReqInvalidBody, func() {
+		status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/park", `{"notes":"`+strings.Repeat("x", 2001)+`"}`)
+		p = oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_notes")
+		require.Equal(t, "notes", p.Field)
+		status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/park", `{"reason":"documento"}`)
+		p = oaRequireProblem(t, status, body, http.StatusBadRequest, "unknown_field")
+		require.Equal(t, "reason", p.Field)
+		status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/park", `{"notes":7}`)
+		p = oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_field")
+		require.Equal(t, "notes", p.Field)
+	})
+	status, body = c04.do(http.MethodPost, "/api/v1/counters/3/park", nil)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "not_at_counter")
+	status, body = display.do(http.MethodPost, "/api/v1/counters/3/park", nil)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/99/park", nil)
+	oaRequireProblem(t, status, body, http.StatusNotFound, "counter_not_found")
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/4/park", "{}")
+	oaRequireProblem(t, status, body, http.StatusConflict, "counter_closed")
+	status, body = sup.do(http.MethodPost, "/api/v1/counters/R1/park", nil)
+	oaRequireProblem(t, status, body, http.StatusConflict, "no_current_ticket")
+	v.with(oaReqNoCredentials, func() {
+		status, body = anon.do(http.MethodPost, "/api/v1/counters/3/park", nil)
+		oaRequireProblem(t, status, body, http.StatusUnauthorized, "unauthorized")
+	})
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/park", `{"notes":"va a prendere il documento"}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+	parked := decode[staffTicket](t, body)
+	require.Equal(t, res.ID, parked.ID)
+	require.Equal(t, "waiting", parked.Status)
+	require.Nil(t, parked.Counter)
+	require.Equal(t, "3", parked.Target, "reserved to its counter")
+	tv, err = h.Engine.Ticket(res.ID)
+	require.NoError(t, err)
+	require.True(t, tv.Ticket.Parked)
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/park", nil)
+	oaRequireProblem(t, status, body, http.StatusConflict, "no_current_ticket")
+	// call-next never picks it, not even at its own counter, and another
+	// counter serving its service may not call it back.
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/call-next", nil)
+	require.Equal(t, http.StatusNoContent, status, string(body))
+	status, body = c04.do(http.MethodPost, "/api/v1/counters/10/open", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	status, body = c04.do(http.MethodPost, "/api/v1/counters/10/call-next", nil)
+	require.Equal(t, http.StatusNoContent, status, string(body))
+	status, body = c04.do(http.MethodPost, "/api/v1/counters/10/call", `{"ticket":"`+res.ID+`"}`)
+	oaRequireProblem(t, status, body, http.StatusConflict, "not_eligible")
+	status, body = c04.do(http.MethodPost, "/api/v1/counters/10/close", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/call", `{"ticket":"`+res.ID+`"}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+	back := decode[staffTicket](t, body)
+	require.Equal(t, "called", back.Status)
+	require.Equal(t, "3", *back.Counter)
+	require.Empty(t, back.Target)
+	tv, err = h.Engine.Ticket(res.ID)
+	require.NoError(t, err)
+	require.False(t, tv.Ticket.Parked, "called back: no longer parked")
+
+	// The supervisor closes counter 3 with clerk03's citizen at it: the
+	// ticket waits again.
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/force-close", nil)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	status, body = display.do(http.MethodPost, "/api/v1/counters/3/force-close", nil)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	v.with(oaReqNoCredentials, func() {
+		status, body = anon.do(http.MethodPost, "/api/v1/counters/3/force-close", nil)
+		oaRequireProblem(t, status, body, http.StatusUnauthorized, "unauthorized")
+	})
+	status, body = sup.do(http.MethodPost, "/api/v1/counters/99/force-close", nil)
+	oaRequireProblem(t, status, body, http.StatusNotFound, "counter_not_found")
+	v.with(oaReqInvalidBody, func() {
+		status, body = sup.do(http.MethodPost, "/api/v1/counters/3/force-close", `{"reason":"assente"}`)
+		p = oaRequireProblem(t, status, body, http.StatusBadRequest, "unknown_field")
+		require.Equal(t, "reason", p.Field)
+	})
+	status, body = sup.do(http.MethodPost, "/api/v1/counters/3/force-close", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	forced := decode[struct {
+		State, Clerk string
+		Ticket       json.RawMessage
+	}](t, body)
+	require.Equal(t, "closed", forced.State)
+	require.Empty(t, forced.Clerk)
+	require.Equal(t, "null", string(forced.Ticket))
+	forcedSeq := h.Engine.LastSeq()
+	status, body = clerk.do(http.MethodGet, "/api/v1/tickets/"+res.ID, nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	waitingAgain := decode[staffTicket](t, body)
+	require.Equal(t, "waiting", waitingAgain.Status)
+	require.Nil(t, waitingAgain.Counter)
+	// Already closed: answered as it is, and nothing changes.
+	status, body = admin.do(http.MethodPost, "/api/v1/counters/3/force-close", "{}")
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.Equal(t, "closed", decode[struct{ State string }](t, body).State)
+	require.Equal(t, forcedSeq, h.Engine.LastSeq())
+	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/call-next", nil)
+	oaRequireProblem(t, status, body, http.StatusConflict, "counter_closed")
+
+	// Live skill profiles.
+	before = h.Engine.LastSeq()
+	v.with(oaReqInvalidBody, func() {
+		status, body = sup.do(http.MethodPut, "/api/v1/counters/4/services", `{}`)
+		p = oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_services")
+		require.Equal(t, "services", p.Field)
+		status, body = sup.do(http.MethodPut, "/api/v1/counters/4/services", `{"services":[]}`)
+		p = oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_services")
+		require.Equal(t, "services", p.Field)
+		status, body = sup.do(http.MethodPut, "/api/v1/counters/4/services", `{"services":["cie","elettorale","cie"]}`)
+		p = oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_services")
+		require.Equal(t, "services[2]", p.Field)
+		status, body = sup.do(http.MethodPut, "/api/v1/counters/4/services", `{"services":"cie"}`)
+		p = oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_field")
+		require.Equal(t, "services", p.Field)
+		status, body = sup.do(http.MethodPut, "/api/v1/counters/4/services", `{"services":["cie"],"room":false}`)
+		p = oaRequireProblem(t, status, body, http.StatusBadRequest, "unknown_field")
+		require.Equal(t, "room", p.Field)
+		status, body = sup.do(http.MethodPut, "/api/v1/counters/4/services", nil)
+		oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_json")
+	})
+	status, body = sup.do(http.MethodPut, "/api/v1/counters/4/services", `{"services":["cie","servizi_sociali"]}`)
+	p = oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_services")
+	require.Equal(t, "services[1]", p.Field, "a room service for a counter")
+	status, body = sup.do(http.MethodPut, "/api/v1/counters/R2/services", `{"services":["cie"]}`)
+	p = oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_services")
+	require.Equal(t, "services[0]", p.Field, "a counter service for a room")
+	status, body = sup.do(http.MethodPut, "/api/v1/counters/4/services", `{"services":["tributi","passaporti"]}`)
+	p = oaRequireProblem(t, status, body, http.StatusNotFound, "service_not_found")
+	require.Equal(t, "services[1]", p.Field)
+	status, body = sup.do(http.MethodPut, "/api/v1/counters/99/services", `{"services":["cie"]}`)
+	oaRequireProblem(t, status, body, http.StatusNotFound, "counter_not_found")
+	status, body = clerk.do(http.MethodPut, "/api/v1/counters/4/services", `{"services":["cie"]}`)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	status, body = totem.do(http.MethodPut, "/api/v1/counters/4/services", `{"services":["cie"]}`)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	v.with(oaReqNoCredentials, func() {
+		status, body = anon.do(http.MethodPut, "/api/v1/counters/4/services", `{"services":["cie"]}`)
+		oaRequireProblem(t, status, body, http.StatusUnauthorized, "unauthorized")
+	})
+	require.Equal(t, before, h.Engine.LastSeq(), "a rejected profile changes nothing")
+	newProfile := []string{"residenza", "certificati", "elettorale"}
+	status, body = sup.do(http.MethodPut, "/api/v1/counters/4/services", `{"services":["residenza","certificati","elettorale"]}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+	prof := decode[struct {
+		ID, State string
+		Services  []string
+	}](t, body)
+	require.Equal(t, "4", prof.ID)
+	require.Equal(t, "closed", prof.State)
+	require.Equal(t, newProfile, prof.Services)
+	status, body = anon.do(http.MethodGet, "/api/v1/counters/4", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.Equal(t, newProfile, decode[struct{ Services []string }](t, body).Services)
+	status, body = admin.do(http.MethodPut, "/api/v1/counters/R2/services", `{"services":["servizi_sociali","suap"]}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.Equal(t, []string{"servizi_sociali", "suap"}, decode[struct{ Services []string }](t, body).Services)
+
+	// The audit trail: the session's own actions, each with who did it.
+	type auditEntry struct {
+		Seq                               uint64
+		At, Actor, Action, Target, Detail string
+	}
+	status, body = sup.do(http.MethodGet, "/api/v1/audit?limit=1000", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	trail := decode[[]auditEntry](t, body)
+	require.Less(t, len(trail), 1000, "the whole trail fits in one page")
+	require.Equal(t, h.Engine.LastSeq(), trail[len(trail)-1].Seq)
+	var prevSeq uint64
+	for _, a := range trail {
+		require.Greater(t, a.Seq, prevSeq, "oldest first")
+		prevSeq = a.Seq
+		require.NotEmpty(t, a.Actor, "every action has who: %+v", a)
+		_, err := time.Parse(time.RFC3339, a.At)
+		require.NoError(t, err, "%+v", a)
+	}
+	audited := func(action, target string) (actors, details []string) {
+		for _, a := range trail {
+			if a.Action == action && a.Target == target {
+				actors = append(actors, a.Actor)
+				details = append(details, a.Detail)
+			}
+		}
+		return actors, details
+	}
+	actors, details := audited("ticket.called", called.Number)
+	require.Equal(t, []string{"clerk03"}, actors, "clerk03's call-next")
+	require.Equal(t, []string{"counter 3"}, details)
+	actors, _ = audited("ticket.issued", first.Number)
+	require.Equal(t, []string{"totem-1"}, actors)
+	actors, _ = audited("ticket.issued", res.Number)
+	require.Equal(t, []string{"clerk03"}, actors)
+	actors, _ = audited("ticket.cancelled", gone.Number)
+	require.Equal(t, []string{"clerk03"}, actors)
+	actors, _ = audited("ticket.cancelled", leavingTicket.Number)
+	require.Equal(t, []string{"citizen"}, actors, "left from the tracking link")
+	actors, details = audited("ticket.finished", called.Number)
+	require.Equal(t, []string{"clerk03"}, actors)
+	require.Equal(t, []string{"counter 3; outcome rilasciato"}, details)
+	actors, _ = audited("ticket.updated", res.Number)
+	require.Equal(t, []string{"clerk03"}, actors)
+	actors, details = audited("ticket.parked", res.Number)
+	require.Equal(t, []string{"clerk03"}, actors)
+	require.Equal(t, []string{"counter 3"}, details)
+	actors, _ = audited("ticket.transferred", res.Number)
+	require.Equal(t, []string{"supervisor"}, actors, "the forced close sent the ticket back")
+	actors, details = audited("counter.closed", "counter 3")
+	require.Equal(t, []string{"clerk03", "supervisor"}, actors)
+	require.Equal(t, []string{"", "closed by supervisor"}, details)
+	actors, details = audited("counter.paused", "counter 3")
+	require.Equal(t, []string{"clerk03"}, actors)
+	require.Equal(t, []string{"pausa caffè"}, details)
+	actors, _ = audited("counter.updated", "counter 4")
+	require.Equal(t, []string{"supervisor"}, actors)
+	actors, _ = audited("counter.updated", "counter R2")
+	require.Equal(t, []string{"admin"}, actors)
+	actors, _ = audited("notice.changed", "")
+	require.Equal(t, []string{"supervisor", "supervisor"}, actors)
+	// Filtered by actor, paged with since, and nothing after the last seq.
+	var mine []auditEntry
+	for _, a := range trail {
+		if a.Actor == "clerk03" {
+			mine = append(mine, a)
+		}
+	}
+	status, body = sup.do(http.MethodGet, "/api/v1/audit?actor=clerk03&limit=1000", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.Equal(t, mine, decode[[]auditEntry](t, body))
+	status, body = admin.do(http.MethodGet, fmt.Sprintf("/api/v1/audit?since=%d&limit=5", trail[9].Seq), nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.Equal(t, trail[10:15], decode[[]auditEntry](t, body))
+	status, body = sup.do(http.MethodGet, "/api/v1/audit", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.Equal(t, trail[:min(len(trail), 200)], decode[[]auditEntry](t, body), "200 by default")
+	status, body = sup.do(http.MethodGet, fmt.Sprintf("/api/v1/audit?since=%d", h.Engine.LastSeq()), nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.JSONEq(t, `[]`, string(body))
+	status, body = sup.do(http.MethodGet, "/api/v1/audit?actor=nobody", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.JSONEq(t, `[]`, string(body))
+	v.with(oaReqInvalidParam, func() {
+		for _, q := range []string{"since=-1", "since=yesterday"} {
+			status, body = sup.do(http.MethodGet, "/api/v1/audit?"+q, nil)
+			p = oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_since")
+			require.Equal(t, "since", p.Field)
+		}
+		for _, q := range []string{"limit=0", "limit=1001", "limit=ten"} {
+			status, body = sup.do(http.MethodGet, "/api/v1/audit?"+q, nil)
+			p = oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_limit")
+			require.Equal(t, "limit", p.Field)
+		}
+	})
+	status, body = clerk.do(http.MethodGet, "/api/v1/audit", nil)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	status, body = totem.do(http.MethodGet, "/api/v1/audit", nil)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	v.with(oaReqNoCredentials, func() {
+		status, body = anon.do(http.MethodGet, "/api/v1/audit", nil)
+		oaRequireProblem(t, status, body, http.StatusUnauthorized, "unauthorized")
+	})
+
+	// The login audit (admin only), newest first.
+	type loginRecord struct {
+		At                       time.Time
+		Username, Action, Detail string
+	}
+	status, body = admin.do(http.MethodGet, "/api/v1/audit/logins?limit=1000", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	logins := decode[[]loginRecord](t, body)
+	require.NotEmpty(t, logins)
+	find := func(user, action string) int {
+		for i, r := range logins {
+			if r.Username == user && r.Action == action {
+				return i
+			}
+		}
+		return -1
+	}
+	for i := 1; i < len(logins); i++ {
+		require.False(t, logins[i].At.After(logins[i-1].At), "newest first")
+	}
+	at := find("clerk03", "login")
+	require.GreaterOrEqual(t, at, 0, "clerk03's login is audited")
+	require.Equal(t, "clerk", logins[at].Detail)
+	at = find("clerk03", "login_failed")
+	require.GreaterOrEqual(t, at, 0, "the wrong password is audited")
+	require.Equal(t, "wrong password", logins[at].Detail)
+	loggedOut, loggedIn := find("clerk05", "logout"), find("clerk05", "login")
+	require.GreaterOrEqual(t, loggedOut, 0, "clerk05's logout is audited")
+	require.Less(t, loggedOut, loggedIn, "the logout is newer than the login")
+	status, body = admin.do(http.MethodGet, "/api/v1/audit/logins?limit=1", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.Equal(t, logins[:1], decode[[]loginRecord](t, body))
+	status, body = admin.do(http.MethodGet, "/api/v1/audit/logins", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	v.with(oaReqInvalidParam, func() {
+		for _, q := range []string{"limit=0", "limit=1001", "limit=x"} {
+			status, body = admin.do(http.MethodGet, "/api/v1/audit/logins?"+q, nil)
+			p = oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_limit")
+			require.Equal(t, "limit", p.Field)
+		}
+	})
+	status, body = sup.do(http.MethodGet, "/api/v1/audit/logins", nil)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	status, body = clerk.do(http.MethodGet, "/api/v1/audit/logins", nil)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	status, body = display.do(http.MethodGet, "/api/v1/audit/logins", nil)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	v.with(oaReqNoCredentials, func() {
+		status, body = anon.do(http.MethodGet, "/api/v1/audit/logins", nil)
+		oaRequireProblem(t, status, body, http.StatusUnauthorized, "unauthorized")
+	})
+
+	// The end of the day, last of all: it closes every open ticket and
+	// every counter.
+	const dayReason = "chiusura dell'ufficio"
+	before = h.Engine.LastSeq()
+	v.with(oaReqInvalidBody, func() {
+		status, body = sup.do(http.MethodPost, "/api/v1/day/close", nil)
+		oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_json")
+		status, body = sup.do(http.MethodPost, "/api/v1/day/close", `{}`)
+		p = oaRequireProblem(t, status, body, http.StatusBadRequest, "missing_field")
+		require.Equal(t, "reason", p.Field)
+		status, body = sup.do(http.MethodPost, "/api/v1/day/close", `{"reason":""}`)
+		p = oaRequireProblem(t, status, body, http.StatusBadRequest, "missing_field")
+		require.Equal(t, "reason", p.Field)
+		status, body = sup.do(http.MethodPost, "/api/v1/day/close", `{"reason":"`+strings.Repeat("è", 201)+`"}`)
+		p = oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_reason")
+		require.Equal(t, "reason", p.Field)
+		status, body = sup.do(http.MethodPost, "/api/v1/day/close", `{"reason":"ok","force":true}`)
+		p = oaRequireProblem(t, status, body, http.StatusBadRequest, "unknown_field")
+		require.Equal(t, "force", p.Field)
+		status, body = sup.do(http.MethodPost, "/api/v1/day/close", `{"reason":5}`)
+		p = oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_field")
+		require.Equal(t, "reason", p.Field)
+	})
+	status, body = sup.do(http.MethodPost, "/api/v1/day/close", `{"reason":"   "}`)
+	p = oaRequireProblem(t, status, body, http.StatusBadRequest, "missing_field")
+	require.Equal(t, "reason", p.Field, "a blank reason")
+	status, body = sup.do(http.MethodPost, "/api/v1/day/close", `{"reason":"fine\u0007"}`)
+	p = oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_reason")
+	require.Equal(t, "reason", p.Field)
+	status, body = clerk.do(http.MethodPost, "/api/v1/day/close", `{"reason":"`+dayReason+`"}`)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	status, body = totem.do(http.MethodPost, "/api/v1/day/close", `{"reason":"`+dayReason+`"}`)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	v.with(oaReqNoCredentials, func() {
+		status, body = anon.do(http.MethodPost, "/api/v1/day/close", `{"reason":"`+dayReason+`"}`)
+		oaRequireProblem(t, status, body, http.StatusUnauthorized, "unauthorized")
+	})
+	require.Equal(t, before, h.Engine.LastSeq(), "a rejected end of day changes nothing")
+	_, body = sup.do(http.MethodGet, "/api/v1/tickets", nil)
+	open := 0
+	for _, tk := range decode[[]ticket](t, body) {
+		if tk.Status == "waiting" || tk.Status == "called" || tk.Status == "serving" {
+			open++
+		}
+	}
+	require.GreaterOrEqual(t, open, 3, "at least the informazioni, protocollo and residenza tickets wait")
+	status, body = sup.do(http.MethodPost, "/api/v1/day/close", `{"reason":"`+dayReason+`"}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.JSONEq(t, fmt.Sprintf(`{"closed":%d}`, open), string(body))
+	status, body = sup.do(http.MethodGet, "/api/v1/tickets?status=waiting", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.JSONEq(t, `[]`, string(body))
+	status, body = clerk.do(http.MethodGet, "/api/v1/tickets/"+res.ID, nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	closedRes := decode[staffTicket](t, body)
+	require.Equal(t, "cancelled", closedRes.Status)
+	require.Equal(t, "end_of_day", closedRes.Outcome)
+	require.Equal(t, dayReason, closedRes.Notes)
+	status, body = sup.do(http.MethodGet, "/api/v1/counters", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	for _, c := range decode[[]struct{ ID, State, Clerk string }](t, body) {
+		require.Equal(t, "closed", c.State, "counter %s", c.ID)
+		require.Empty(t, c.Clerk, "counter %s", c.ID)
+	}
+	// Again: nothing more to close, and the day is closed once more.
+	status, body = admin.do(http.MethodPost, "/api/v1/day/close", `{"reason":"`+dayReason+`"}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.JSONEq(t, `{"closed":0}`, string(body))
+	status, body = sup.do(http.MethodGet, fmt.Sprintf("/api/v1/audit?since=%d", before), nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	dayTrail := decode[[]auditEntry](t, body)
+	var cancelled, countersClosed int
+	for i, a := range dayTrail {
+		switch {
+		case i >= len(dayTrail)-2:
+			require.Equal(t, "day.closed", a.Action, "%+v", a)
+			require.Equal(t, dayReason, a.Detail)
+			require.Equal(t, []string{"supervisor", "admin"}[i-len(dayTrail)+2], a.Actor)
+		case a.Action == "ticket.cancelled":
+			cancelled++
+			require.Equal(t, "supervisor", a.Actor)
+			require.Contains(t, a.Detail, "outcome end_of_day")
+		case a.Action == "counter.closed":
+			countersClosed++
+			require.Equal(t, "supervisor", a.Actor)
+			require.Equal(t, "end of day", a.Detail)
+		default:
+			t.Errorf("unexpected audit entry at the end of the day: %+v", a)
+		}
+	}
+	require.Equal(t, open, cancelled)
+	require.GreaterOrEqual(t, countersClosed, 1, "room R1 was still open")
+
 	// Every documented operation was exercised (the live feed below).
 	exercised := map[string]bool{}
 	for k := range v.seen {
@@ -1211,7 +1686,7 @@ func TestOpenAPISession(t *testing.T) {
 	types := map[string]bool{}
 	var prev uint64
 	var midSeq uint64
-	var notices []oaLiveMsg
+	var notices, parkedMsgs, dayClosed []oaLiveMsg
 	for i, raw := range msgs {
 		if err := v.validateLive(raw); err != nil {
 			t.Errorf("live message %d does not match LiveMessage: %v\n%s", i, err, raw)
@@ -1229,16 +1704,23 @@ func TestOpenAPISession(t *testing.T) {
 		}
 		prev = m.Seq
 		types[m.Type] = true
-		if m.Type == "notice.changed" {
+		switch m.Type {
+		case "notice.changed":
 			notices = append(notices, m)
+		case "ticket.parked":
+			parkedMsgs = append(parkedMsgs, m)
+		case "day.closed":
+			dayClosed = append(dayClosed, m)
 		}
-		for _, private := range []string{`"priority"`, "pregnancy", "disability", "elderly", `"clerk"`, `"outcome"`, `"ticket_id"`, `"appointment"`, `"reason"`, "clerk03", appt.Code} {
+		for _, private := range []string{`"priority"`, "pregnancy", "disability", "elderly", `"clerk"`, `"outcome"`, `"ticket_id"`, `"appointment"`, `"reason"`, "clerk03", appt.Code,
+			`"actor"`, "citizen", "end_of_day", dayReason, "closed by supervisor", "va a prendere"} {
 			require.NotContains(t, string(m.Data), private, "live message %d (%s) leaks %s", i, m.Type, private)
 		}
 	}
 	for _, want := range []string{"snapshot", "ticket.issued", "ticket.called", "ticket.recalled", "ticket.started", "ticket.finished",
 		"ticket.no_show", "ticket.transferred", "ticket.cancelled", "counter.opened", "counter.closed", "counter.paused", "appointment.booked",
-		"ticket.printed", "ticket.print_failed", "ticket.reprint", "totem.help", "report.filed", "notice.changed"} {
+		"ticket.printed", "ticket.print_failed", "ticket.reprint", "totem.help", "report.filed", "notice.changed",
+		"ticket.parked", "ticket.updated", "counter.updated", "day.closed"} {
 		require.True(t, types[want], "the live feed sent no %s", want)
 	}
 	// notice.changed carries the notice, never who set it.
@@ -1249,6 +1731,20 @@ func TestOpenAPISession(t *testing.T) {
 		require.NotContains(t, string(m.Data), `"clerk"`)
 		require.NotContains(t, string(m.Data), "supervisor")
 	}
+	// ticket.parked names the counter the ticket waits for.
+	require.Len(t, parkedMsgs, 1)
+	parkedData := decode[struct{ Number, Counter, Kind, Status string }](t, parkedMsgs[0].Data)
+	require.Equal(t, res.Number, parkedData.Number)
+	require.Equal(t, "3", parkedData.Counter)
+	require.Equal(t, "counter", parkedData.Kind)
+	require.Equal(t, "waiting", parkedData.Status)
+	// day.closed (twice: the second end of day) carries no actor, no
+	// reason: nothing at all.
+	require.Len(t, dayClosed, 2)
+	for _, m := range dayClosed {
+		require.JSONEq(t, `{}`, string(m.Data))
+	}
+	require.Equal(t, last, dayClosed[1].Seq, "the end of the day is the session's last event")
 
 	// A reconnect with since= replays exactly what followed; a snapshot now
 	// has calls; a since from the future gets a snapshot.
@@ -1279,11 +1775,23 @@ func TestOpenAPISession(t *testing.T) {
 		require.Equal(t, "snapshot", m.Type)
 		require.Equal(t, last, m.Seq)
 		var snap struct {
-			Calls  []json.RawMessage
-			Notice json.RawMessage
+			Calls    []json.RawMessage
+			Notice   json.RawMessage
+			Counters []struct {
+				ID, State, Number string
+				Services          []string
+			}
 		}
 		require.NoError(t, json.Unmarshal(m.Data, &snap))
 		require.NotEmpty(t, snap.Calls)
+		require.NotEmpty(t, snap.Counters)
+		for _, c := range snap.Counters {
+			require.Equal(t, "closed", c.State, "after the end of the day, counter %s", c.ID)
+			require.Empty(t, c.Number, "counter %s", c.ID)
+			if c.ID == "4" {
+				require.Equal(t, newProfile, c.Services, "the snapshot has the live profile")
+			}
+		}
 		require.JSONEq(t, notice, string(snap.Notice), "the snapshot carries the notice")
 	}
 

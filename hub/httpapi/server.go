@@ -126,6 +126,14 @@ func (s *Server) routes() {
 	c.POST("/finish", s.finish)
 	c.POST("/no-show", s.noShow)
 	c.POST("/transfer", s.transfer)
+	c.POST("/park", s.park)
+	c.POST("/add-service", s.addService)
+
+	api.PUT("/counters/:id/services", s.setServices, s.need(hub.RoleSupervisor))
+	api.POST("/counters/:id/force-close", s.forceClose, s.need(hub.RoleSupervisor))
+	api.POST("/day/close", s.endOfDay, s.need(hub.RoleSupervisor))
+	api.GET("/audit", s.audit, s.need(hub.RoleSupervisor))
+	api.GET("/audit/logins", s.logins, s.need(hub.RoleAdmin))
 
 	api.POST("/reports", s.fileReport, s.needTotemOr(hub.RoleClerk))
 	api.GET("/reports/:protocol", s.report, s.need(hub.RoleClerk))
@@ -133,6 +141,9 @@ func (s *Server) routes() {
 	api.GET("/appointments/:code", s.appointment, s.need(hub.RoleClerk))
 
 	api.GET("/admin/backup", s.backup, s.need(hub.RoleAdmin))
+	api.GET("/admin/users", s.users, s.need(hub.RoleAdmin))
+	api.PUT("/admin/users", s.putUser, s.need(hub.RoleAdmin))
+	api.POST("/admin/devices", s.enrollDevice, s.need(hub.RoleAdmin))
 }
 
 // Shutdown stops accepting requests and waits for running ones.
