@@ -45,6 +45,7 @@ fuzz: ## a short run of every fuzz target
 	$(GO) test ./hub/ -run '^$$' -fuzz '^FuzzParseSite$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./hub/httpapi/ -run '^$$' -fuzz '^FuzzDecodeIssue$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./hub/httpapi/ -run '^$$' -fuzz '^FuzzDecodeFinish$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./kiosk/ -run '^$$' -fuzz '^FuzzParseScan$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./printer/ -run '^$$' -fuzz '^FuzzParseStatus$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./printer/ -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 	$(GO) test ./printer/ -run '^$$' -fuzz '^FuzzLayout$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s

@@ -18,6 +18,8 @@ import (
 	"github.com/comune-rc/sportello/hub"
 	"github.com/comune-rc/sportello/hub/boltstore"
 	"github.com/comune-rc/sportello/hub/httpapi"
+	"github.com/comune-rc/sportello/kiosk"
+	"github.com/labstack/echo/v4"
 )
 
 // serveConfig is the hub's configuration from flags and environment.
@@ -215,7 +217,10 @@ func startHub(ctx context.Context, cfg *serveConfig, log *slog.Logger) (*running
 		return fail(err)
 	}
 	h.engine = eng
-	h.api = httpapi.New(httpapi.Config{Engine: eng, Accounts: acc, Backup: store.WriteBackup, PublicURL: public, Version: version, Demo: cfg.Demo, Logger: log})
+	pages := []func(*echo.Echo){
+		kiosk.Mount(kiosk.Config{Engine: eng, PublicURL: public}),
+	}
+	h.api = httpapi.New(httpapi.Config{Engine: eng, Accounts: acc, Backup: store.WriteBackup, PublicURL: public, Version: version, Demo: cfg.Demo, Logger: log, Mount: pages})
 	h.http = &http.Server{Handler: h.api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := h.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -26,7 +26,10 @@ import (
 type Options struct {
 	Clock  func() time.Time
 	Mounts []func(e *echo.Echo)
-	Dir    string // data directory; default t.TempDir()
+	// Pages, when set, gives mounts built with the running hub (its engine
+	// and accounts); it is called again after each Restart.
+	Pages func(h *Hub) []func(e *echo.Echo)
+	Dir   string // data directory; default t.TempDir()
 }
 
 // Hub is a running hub.
@@ -81,11 +84,15 @@ func (h *Hub) open(o Options) error {
 		store.Close()
 		return err
 	}
+	h.Engine, h.Store, h.Accounts = eng, store, acc
+	mounts := append([]func(*echo.Echo){}, o.Mounts...)
+	if o.Pages != nil {
+		mounts = append(mounts, o.Pages(h)...)
+	}
 	api := httpapi.New(httpapi.Config{Engine: eng, Accounts: acc, Backup: store.WriteBackup, PublicURL: h.URL, Version: "test", Demo: true,
-		PingInterval: time.Second, Logger: Quiet, Mount: o.Mounts})
+		PingInterval: time.Second, Logger: Quiet, Mount: mounts})
 	handler := api.Handler()
 	h.handler.Store(&handler)
-	h.Engine, h.Store, h.Accounts = eng, store, acc
 	return nil
 }
 

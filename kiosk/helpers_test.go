@@ -1,0 +1,310 @@
+package kiosk_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+	"github.com/comune-rc/sportello/hub"
+	"github.com/comune-rc/sportello/hub/hubtest"
+	"github.com/comune-rc/sportello/kiosk"
+	"github.com/labstack/echo/v4"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// startHub runs a real hub with the kiosk pages mounted. The mounts run
+// inside hubtest.Start, before the engine is handed back, so the pages get
+// it through Config.EngineFunc.
+func startHub(t *testing.T, cfg kiosk.Config) *hubtest.Hub {
+	t.Helper()
+	var cur atomic.Pointer[hubtest.Hub]
+	cfg.EngineFunc = func() *hub.Engine {
+		if h := cur.Load(); h != nil {
+			return h.Engine
+		}
+		return nil
+	}
+	opts := hubtest.Options{Mounts: []func(*echo.Echo){kiosk.Mount(cfg)}}
+	h := hubtest.Start(t, opts)
+	cur.Store(h)
+	hubs.Store(h, hubEntry{cur: &cur, opts: opts})
+	return h
+}
+
+type hubEntry struct {
+	cur  *atomic.Pointer[hubtest.Hub]
+	opts hubtest.Options
+}
+
+var hubs sync.Map // *hubtest.Hub → hubEntry
+
+// restartHub restarts the hub with the same pages; the atomic store hands
+// the new engine to the pages' handlers.
+func restartHub(t *testing.T, h *hubtest.Hub) {
+	t.Helper()
+	v, ok := hubs.Load(h)
+	require.True(t, ok)
+	e := v.(hubEntry)
+	h.Restart(t, e.opts)
+	e.cur.Store(h)
+}
+
+// client is an HTTP client with a cookie jar that does not follow
+// redirects.
+func client(t *testing.T) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	return &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+type reply struct {
+	Status int
+	Header http.Header
+	Body   string
+}
+
+func (r reply) JSON(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal([]byte(r.Body), &m), "body: %s", r.Body)
+	return m
+}
+
+func do(t *testing.T, c *http.Client, method, url, body string, header map[string]string) reply {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	require.NoError(t, err)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	res, err := c.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return reply{Status: res.StatusCode, Header: res.Header, Body: string(b)}
+}
+
+func login(t *testing.T, h *hubtest.Hub, user string) string {
+	t.Helper()
+	r := do(t, client(t), "POST", h.URL+"/api/v1/auth/login", `{"username":"`+user+`","password":"demo"}`, map[string]string{"Content-Type": "application/json"})
+	require.Equal(t, http.StatusOK, r.Status, r.Body)
+	return r.JSON(t)["token"].(string)
+}
+
+// ---- Chromium ------------------------------------------------------------
+
+var (
+	browserOnce   sync.Once
+	browserCtx    context.Context
+	browserErr    error
+	browserCancel = func() {}
+)
+
+func chromiumPath() string {
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return ""
+		}
+		return p
+	}
+	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// startBrowser starts the one headless Chromium the package's tests share.
+func startBrowser(path string) {
+	dir, err := os.MkdirTemp("", "kiosk-chromium-")
+	if err != nil {
+		browserErr = err
+		return
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.UserDataDir(dir),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-background-timer-throttling", true),
+		chromedp.Flag("disable-renderer-backgrounding", true),
+		chromedp.Flag("disable-backgrounding-occluded-windows", true),
+		chromedp.Flag("password-store", "basic"),
+		chromedp.WindowSize(1080, 1920),
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	if err := chromedp.Do(ctx); err != nil {
+		cancel()
+		cancelAlloc()
+		_ = os.RemoveAll(dir)
+		browserErr = fmt.Errorf("start chromium %s: %w", path, err)
+		return
+	}
+	browserCtx = ctx
+	browserCancel = func() {
+		cancel()
+		cancelAlloc()
+		_ = os.RemoveAll(dir)
+	}
+}
+
+// tab opens a new tab, in a fresh browser context (its own cookies), in
+// the shared browser, with a w×h viewport. Without Chromium the test is
+// skipped, or fails under CI=true.
+func tab(t *testing.T, w, h int64) context.Context {
+	t.Helper()
+	path := chromiumPath()
+	if path == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("chromium is not installed (apt-get install -y chromium): the browser tests are required under CI=true")
+		}
+		t.Skip("chromium is not installed (apt-get install -y chromium); set CI=true to make this a failure")
+	}
+	browserOnce.Do(func() { startBrowser(path) })
+	require.NoError(t, browserErr)
+	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
+	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() {
+		cancelT()
+		cancel()
+	})
+	orient := chromedp.EmulatePortrait
+	if w > h {
+		orient = chromedp.EmulateLandscape
+	}
+	require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(w, h, orient)))
+	// Every page records its script errors and CSP violations; the test
+	// fails on any when it ends.
+	_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: recordProblems})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		if ctx.Err() != nil {
+			return
+		}
+		problems, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.__problems || []`))
+		if err == nil {
+			assert.Empty(t, problems, "script errors or CSP violations in the page")
+		}
+	})
+	return ctx
+}
+
+const recordProblems = `window.__problems = [];
+window.addEventListener('error', e => window.__problems.push('error: ' + e.message + ' ' + (e.filename || '') + ':' + (e.lineno || '')));
+window.addEventListener('unhandledrejection', e => window.__problems.push('unhandled rejection: ' + e.reason));
+document.addEventListener('securitypolicyviolation', e => window.__problems.push('CSP: ' + e.violatedDirective + ' ' + e.blockedURI));`
+
+func run(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	require.NoError(t, chromedp.Do(ctx, actions...))
+}
+
+func eval[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	require.NoError(t, err, expr)
+	return v
+}
+
+// waitFor polls a JavaScript predicate until it is true, or fails the test
+// with what the page shows.
+func waitFor(t *testing.T, ctx context.Context, what, predicate string, timeout time.Duration) {
+	t.Helper()
+	pctx, cancel := context.WithTimeout(ctx, timeout+5*time.Second)
+	defer cancel()
+	_, err := chromedp.Run(pctx, chromedp.Poll[chromedp.Void](predicate, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(timeout)))
+	if err != nil {
+		text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ''`))
+		t.Fatalf("waiting for %s: %v\npage text:\n%s", what, err, text)
+	}
+}
+
+// visibleScreen is the id of the totem's screen on show.
+const visibleScreen = `(Array.from(document.querySelectorAll('.screen')).find(s => !s.hidden) || {}).id`
+
+func click(t *testing.T, ctx context.Context, css string) {
+	t.Helper()
+	run(t, ctx, chromedp.Click(chromedp.CSS(css)))
+}
+
+func text(t *testing.T, ctx context.Context, css string) string {
+	t.Helper()
+	return eval[string](t, ctx, `(document.querySelector(`+jsString(css)+`) || {innerText: ''}).innerText`)
+}
+
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// smallTargets lists the visible controls smaller than 64×64 CSS px.
+const smallTargets = `Array.from(document.querySelectorAll('button, a[href], input, textarea, select, [role=button]'))
+  .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden'; })
+  .filter(e => { const r = e.getBoundingClientRect(); return r.width < 64 || r.height < 64; })
+  .map(e => (e.id || e.className || e.tagName) + ' ' + Math.round(e.getBoundingClientRect().width) + 'x' + Math.round(e.getBoundingClientRect().height))`
+
+// unnamedControls lists the visible controls without an accessible name.
+const unnamedControls = `Array.from(document.querySelectorAll('button, input, textarea, select'))
+  .filter(e => e.getClientRects().length > 0)
+  .filter(e => !((e.getAttribute('aria-label') || '').trim() || (e.innerText || '').trim() || (e.labels && e.labels.length)))
+  .map(e => e.id || e.className || e.tagName)`
+
+// duplicateIDs lists the ids used more than once.
+const duplicateIDs = `(() => { const seen = {}, dup = []; document.querySelectorAll('[id]').forEach(e => { if (seen[e.id]) dup.push(e.id); seen[e.id] = true; }); return dup; })()`
+
+func checkTargets(t *testing.T, ctx context.Context, where string) {
+	t.Helper()
+	require.Empty(t, eval[[]string](t, ctx, duplicateIDs), "duplicate ids")
+	require.Empty(t, eval[[]string](t, ctx, smallTargets), "controls smaller than 64 px on %s", where)
+	require.Empty(t, eval[[]string](t, ctx, unnamedControls), "controls without a name on %s", where)
+}
+
+// findTicket returns today's ticket with that number.
+func findTicket(t *testing.T, h *hubtest.Hub, number string) *hub.Ticket {
+	t.Helper()
+	for _, v := range h.Engine.Tickets(hub.TicketFilter{}) {
+		if v.Ticket.Number == number {
+			return v.Ticket
+		}
+	}
+	t.Fatalf("no ticket %s in the engine", number)
+	return nil
+}
+
+func isPrintJob(h *hubtest.Hub, totem, id string) bool {
+	for _, j := range h.Engine.PrintJobs(totem) {
+		if j.ID == id {
+			return true
+		}
+	}
+	return false
+}
