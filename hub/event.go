@@ -22,6 +22,7 @@ const (
 	EventTicketReprint     = "ticket.reprint"
 	EventTotemHelp         = "totem.help"
 	EventReportFiled       = "report.filed"
+	EventReportDelivered   = "report.delivered"
 	EventNoticeChanged     = "notice.changed"
 	EventTicketParked      = "ticket.parked"
 	EventTicketUpdated     = "ticket.updated"

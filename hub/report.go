@@ -98,3 +98,30 @@ func (e *Engine) FileReport(ctx context.Context, r ReportRequest) (*Report, erro
 
 // Report reads a report by protocol number.
 func (e *Engine) Report(protocol string) (*Report, error) { return e.store.Report(protocol) }
+
+// ReportDelivered records that the CzRM accepted a report and gave it its
+// own protocol (the Open311 service_request_id), which from now on is the
+// number the citizen's case is known by.
+func (e *Engine) ReportDelivered(ctx context.Context, protocol, serviceRequestID string) (*Report, error) {
+	if serviceRequestID == "" || len(serviceRequestID) > 64 {
+		return nil, FieldError("invalid_service_request_id", "service_request_id", "the CzRM id is 1-64 characters")
+	}
+	v, err := e.do(ctx, "crmsync", func(tx *txn) (any, error) {
+		r, err := tx.e.store.Report(protocol)
+		if err != nil {
+			return nil, err
+		}
+		if r.Status == "sent" && r.ServiceRequestID == serviceRequestID {
+			return r, nil
+		}
+		r.Status, r.ServiceRequestID = "sent", serviceRequestID
+		tx.batch.Reports = append(tx.batch.Reports, r)
+		tx.emit(EventReportDelivered, EventData{Reason: r.Kind})
+		c := *r
+		return &c, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*Report), nil
+}
