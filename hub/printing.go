@@ -86,8 +86,8 @@ func (e *Engine) Reprint(ctx context.Context, ticketID, by string) (*Ticket, err
 
 // Help records that a citizen at a totem asked for help; the supervisor
 // console shows it.
-func (e *Engine) Help(ctx context.Context, totem string) error {
-	_, err := e.do(ctx, totem, func(tx *txn) (any, error) {
+func (e *Engine) Help(ctx context.Context, totem, by string) error {
+	_, err := e.do(ctx, by, func(tx *txn) (any, error) {
 		tx.emit(EventTotemHelp, EventData{Totem: totem})
 		return nil, nil
 	})

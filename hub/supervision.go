@@ -132,7 +132,10 @@ func (e *Engine) EndOfDay(ctx context.Context, reason, by string) (int, error) {
 			if s := t.current(); s != nil {
 				s.EndedAt, s.EndedBy = &now, "end_of_day"
 			}
-			t.Status, t.ClosedAt, t.Outcome, t.Notes = StatusCancelled, &now, "end_of_day", reason
+			t.Status, t.ClosedAt, t.Outcome = StatusCancelled, &now, "end_of_day"
+			if t.Notes == "" {
+				t.Notes = reason
+			}
 			t.Parked = false
 			tx.ticketEvent(EventTicketCancelled, t)
 		}

@@ -163,10 +163,25 @@ func (s *Store) migrate() error {
 // them for its IdemTTL (at least 24 h), so this only bounds the bucket.
 const idemKeep = 72 * time.Hour
 
+// keepLogins bounds the login audit (failed logins can be made up by
+// anyone, so it must not grow without limit).
+const keepLogins = 50_000
+
 // prune drops the oldest events beyond KeepEvents (replay from before them
-// falls back to a snapshot) and idempotency keys older than idemKeep.
+// falls back to a snapshot), idempotency keys older than idemKeep and the
+// oldest login records beyond keepLogins.
 func (s *Store) prune() error {
 	return s.db.Update(func(tx *bolt.Tx) error {
+		lb := tx.Bucket(bucketLogins)
+		if excess := lb.Stats().KeyN - keepLogins; excess > 0 {
+			c := lb.Cursor()
+			for k, _ := c.First(); k != nil && excess > 0; k, _ = c.Next() {
+				if err := c.Delete(); err != nil {
+					return err
+				}
+				excess--
+			}
+		}
 		ib := tx.Bucket(bucketIdem)
 		var old [][]byte
 		cutoff := time.Now().Add(-idemKeep)
@@ -408,11 +423,14 @@ func (s *Store) EventsSince(since uint64, limit int) ([]hub.Event, bool, error) 
 		if first == nil || since >= btoi(last) {
 			return nil
 		}
-		if since+1 < btoi(first) {
+		start := since + 1
+		if start < btoi(first) {
+			// Events after since were pruned: say so, and give what is
+			// kept (the audit wants it; the live feed sends a snapshot).
 			ok = false
-			return nil
+			start = btoi(first)
 		}
-		for k, v := c.Seek(itob(since + 1)); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
+		for k, v := c.Seek(itob(start)); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
 			var e hub.Event
 			if err := json.Unmarshal(v, &e); err != nil {
 				return fmt.Errorf("event %d: %w", btoi(k), err)

@@ -30,6 +30,8 @@ type ticketJSON struct {
 	Steps       []hub.Step      `json:"steps,omitempty"`
 	Print       hub.PrintStatus `json:"print,omitempty"`
 	PrintError  string          `json:"print_error,omitempty"`
+	Parked      bool            `json:"parked,omitempty"`
+	Requested   []string        `json:"requested,omitempty"`
 }
 
 func (s *Server) trackURL(t *hub.Ticket) string {
@@ -43,7 +45,7 @@ func (s *Server) ticketOut(v hub.TicketView) ticketJSON {
 		IssuedAt: t.IssuedAt, CalledAt: t.CalledAt, Position: v.Position, EWTMin: minutes(v.EWT),
 		TrackURL: s.trackURL(t), Appointment: t.Appointment, Target: t.Target, Outcome: t.Outcome,
 		Delivered: t.Delivered, Notes: t.Notes, Recalls: t.Recalls, ClosedAt: t.ClosedAt, Steps: t.Steps,
-		Print: t.Print, PrintError: t.PrintError,
+		Print: t.Print, PrintError: t.PrintError, Parked: t.Parked, Requested: t.Requested,
 	}
 	if t.Counter != "" {
 		c := t.Counter

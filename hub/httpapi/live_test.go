@@ -130,7 +130,7 @@ func TestLiveReconnectSince(t *testing.T) {
 // TestLiveSlowClientDropped: a client that stops reading is dropped, and
 // the others get every event without waiting for it.
 func TestLiveSlowClientDropped(t *testing.T) {
-	h := newTestHub(t, withAPI(func(c *httpapi.Config) { c.LiveBuffer = 64; c.WriteTimeout = 500 * time.Millisecond }))
+	h := newTestHub(t, withAPI(func(c *httpapi.Config) { c.LiveBuffer = 256; c.WriteTimeout = 500 * time.Millisecond }))
 	// The slow client has a tiny socket buffer and never reads.
 	dialer := *websocket.DefaultDialer
 	dialer.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -152,9 +152,11 @@ func TestLiveSlowClientDropped(t *testing.T) {
 	var wg sync.WaitGroup
 	got := make(chan uint64, n)
 	wg.Add(1)
+	var closeGot sync.Once
 	go func() {
 		// Reads on after the n events, so that it keeps answering pings.
 		defer wg.Done()
+		defer closeGot.Do(func() { close(got) })
 		for i := 0; ; i++ {
 			_ = fast.SetReadDeadline(time.Now().Add(20 * time.Second))
 			var m feedMsg
@@ -165,7 +167,7 @@ func TestLiveSlowClientDropped(t *testing.T) {
 				got <- m.Seq
 			}
 			if i == n-1 {
-				close(got)
+				closeGot.Do(func() { close(got) })
 			}
 		}
 	}()

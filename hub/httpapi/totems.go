@@ -249,7 +249,7 @@ func (s *Server) totemHelp(c echo.Context) error {
 	if err := decodeBody(c.Request().Body, &struct{}{}, true); err != nil {
 		return err
 	}
-	if err := s.eng.Help(c.Request().Context(), id); err != nil {
+	if err := s.eng.Help(c.Request().Context(), id, p.ID); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusAccepted)
