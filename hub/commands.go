@@ -22,11 +22,24 @@ type IssueRequest struct {
 	By string
 	// Print asks the issuing totem's agent to print the ticket.
 	Print bool
+	// CaseID links the visit to an existing CzRM case (phone channel:
+	// "send to sportello").
+	CaseID string
+	// Citizen, when the channel knows who is coming.
+	Citizen *Citizen
 }
 
 // Issue creates a waiting ticket. created is false when an idempotency key
 // matched an earlier ticket, which is returned instead.
 func (e *Engine) Issue(ctx context.Context, r IssueRequest) (t *Ticket, created bool, err error) {
+	cz, err := normCitizen(r.Citizen)
+	if err != nil {
+		return nil, false, err
+	}
+	r.Citizen = cz
+	if len(r.CaseID) > 64 {
+		return nil, false, FieldError("invalid_case_id", "case_id", "a case id is at most 64 characters")
+	}
 	v, err := e.do(ctx, r.By, func(tx *txn) (any, error) { return tx.issue(r) })
 	if err != nil {
 		return nil, false, err
@@ -113,10 +126,25 @@ func (tx *txn) issue(r IssueRequest) (any, error) {
 	if r.Print {
 		t.Print, t.PrintAt = PrintPending, tx.now
 	}
+	t.CaseID, t.Citizen = r.CaseID, r.Citizen
 	if appt != nil {
 		t.Appointment = appt.Code
-		slot := appt.Slot
-		t.Slot = &slot
+		if appt.Kind == "virtual" {
+			// A place taken from the web keeps its position for a while.
+			if tx.now.Sub(appt.Slot) <= e.cfg.Booking.VirtualKeep {
+				t.Arrival = appt.Slot
+			}
+		} else {
+			slot := appt.Slot
+			t.Slot = &slot
+		}
+		if t.CaseID == "" {
+			t.CaseID = appt.CaseID
+		}
+		if t.Citizen == nil && appt.Citizen != nil {
+			cz := *appt.Citizen
+			t.Citizen = &cz
+		}
 		a := *appt
 		a.Status = "checked_in"
 		a.TicketID = t.ID
@@ -567,6 +595,11 @@ func (e *Engine) Cancel(ctx context.Context, ticketID, by string) (*Ticket, erro
 
 // BookRequest books an appointment slot.
 type BookRequest struct {
+	// Strict makes the booking follow the channels' rules: the slot must
+	// be one of Slots and not full. Without it (staff creating an
+	// appointment by hand) any future time is accepted.
+	Strict  bool
+	Citizen *Citizen
 	// By is who books (an agent of the contact center, the web portal).
 	By       string
 	Service  string
@@ -578,6 +611,13 @@ type BookRequest struct {
 
 // Book creates an appointment and returns it with its booking code.
 func (e *Engine) Book(ctx context.Context, r BookRequest) (*Appointment, error) {
+	cz, err := normCitizen(r.Citizen)
+	if err != nil {
+		return nil, err
+	}
+	if len(r.CaseID) > 64 {
+		return nil, FieldError("invalid_case_id", "case_id", "a case id is at most 64 characters")
+	}
 	v, err := e.do(ctx, r.By, func(tx *txn) (any, error) {
 		if _, ok := tx.e.site.Service(r.Service); !ok {
 			return nil, unknownService("service", r.Service)
@@ -597,14 +637,18 @@ func (e *Engine) Book(ctx context.Context, r BookRequest) (*Appointment, error) 
 		if !r.Priority.Valid() {
 			return nil, FieldError("invalid_priority", "priority", "unknown priority %q", r.Priority)
 		}
-		code := bookingCode()
-		for tx.e.appointments[code] != nil {
-			code = bookingCode()
+		if r.Strict {
+			if err := tx.checkSlot(r.Service, r.Slot, r.Priority); err != nil {
+				return nil, err
+			}
 		}
-		a := &Appointment{Code: code, Service: r.Service, Slot: r.Slot, Status: "booked", Channel: r.Channel, Priority: r.Priority, CaseID: r.CaseID}
-		tx.e.appointments[code] = a
+		a := &Appointment{Code: tx.newCode(), Kind: "slot", Service: r.Service, Slot: r.Slot.In(tx.e.loc), Status: "booked", Channel: r.Channel, Priority: r.Priority, CaseID: r.CaseID, Citizen: cz}
+		if cz != nil {
+			a.PersonKey = tx.e.PersonKey(cz.FiscalCode)
+		}
+		tx.e.appointments[a.Code] = a
 		tx.batch.Appointments = append(tx.batch.Appointments, a)
-		tx.emit(EventAppointmentBooked, EventData{Service: r.Service, Appointment: code, Channel: string(r.Channel)})
+		tx.emit(EventAppointmentBooked, EventData{Service: r.Service, Appointment: a.Code, Channel: string(r.Channel)})
 		c := *a
 		return &c, nil
 	})

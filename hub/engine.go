@@ -35,6 +35,12 @@ type Config struct {
 	// Version is reported in snapshots so that screens reload on upgrade.
 	Version string
 	Logger  *slog.Logger
+	// Booking says when appointments can be booked and how much capacity
+	// they may take.
+	Booking BookingConfig
+	// HashKey keys the hash that replaces fiscal codes (a secret of the
+	// installation, kept beside the store).
+	HashKey []byte
 	// OnCommit, when set, is called after each committed batch with its
 	// events (metrics, print jobs). It runs on the writer: keep it short.
 	OnCommit func(events []Event)
@@ -118,6 +124,10 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.IdemTTL < 24*time.Hour {
 		cfg.IdemTTL = 48 * time.Hour
+	}
+	cfg.Booking = cfg.Booking.withDefaults()
+	if len(cfg.HashKey) == 0 {
+		cfg.HashKey = []byte("sportello:" + cfg.Site.ID)
 	}
 	if cfg.AutoNoShowRecalls < 0 {
 		cfg.AutoNoShowRecalls = 0

@@ -118,6 +118,11 @@ type Ticket struct {
 	// Parked marks a waiting ticket a clerk set aside to call back: only
 	// that counter can call it, and only by name (call a specific ticket).
 	Parked bool `json:"parked,omitempty"`
+	// CaseID links the visit to an existing CzRM case ("send to
+	// sportello" from a phone case), so the clerk sees it.
+	CaseID string `json:"case_id,omitempty"`
+	// Citizen, when the channel knows who is coming (personal data).
+	Citizen *Citizen `json:"citizen,omitempty"`
 	// Requested are services added to the visit beyond Service, so one
 	// visit can cover several.
 	Requested []string `json:"requested,omitempty"`
@@ -144,6 +149,10 @@ func (t *Ticket) Clone() *Ticket {
 	}
 	c.Delivered = append([]string(nil), t.Delivered...)
 	c.Requested = append([]string(nil), t.Requested...)
+	if t.Citizen != nil {
+		cz := *t.Citizen
+		c.Citizen = &cz
+	}
 	return &c
 }
 
@@ -200,12 +209,34 @@ func (c *Counter) Clone() *Counter {
 // Appointment is a booked slot; checking in at the totem turns it into a
 // ticket that the policy calls near its slot.
 type Appointment struct {
-	Code     string    `json:"code"`
-	Service  string    `json:"service"`
+	Code string `json:"code"`
+	// Kind is "slot" for a booked time, "virtual" for a place in the
+	// queue taken from the web (the place counts from Slot).
+	Kind    string `json:"kind"`
+	Service string `json:"service"`
+	// Slot is the booked time; for a virtual place, when it was taken
+	// (the place counts from then).
 	Slot     time.Time `json:"slot"`
 	Status   string    `json:"status"` // booked, checked_in, cancelled
 	TicketID string    `json:"ticket_id,omitempty"`
 	Channel  Channel   `json:"channel"`
 	Priority Priority  `json:"priority"`
 	CaseID   string    `json:"case_id,omitempty"`
+	// Citizen is who booked, when the channel knows: personal data, kept
+	// only as long as needed (see Citizen).
+	Citizen *Citizen `json:"citizen,omitempty"`
+	// PersonKey is the keyed hash of the citizen's fiscal code: it counts
+	// bookings per person without keeping the code.
+	PersonKey string `json:"person_key,omitempty"`
+}
+
+// Citizen is the personal data a visit may carry: only where the visit
+// needs it (a booking, a CzRM case), never on public screens or in logs.
+// After delivery to the CzRM it is reduced to Hash.
+type Citizen struct {
+	FiscalCode string `json:"fiscal_code,omitempty"`
+	Name       string `json:"name,omitempty"`
+	// Hash is the keyed hash of the fiscal code, what remains after the
+	// data is reduced.
+	Hash string `json:"hash,omitempty"`
 }

@@ -31,6 +31,8 @@ type ticketJSON struct {
 	Print       hub.PrintStatus `json:"print,omitempty"`
 	PrintError  string          `json:"print_error,omitempty"`
 	Parked      bool            `json:"parked,omitempty"`
+	CaseID      string          `json:"case_id,omitempty"`
+	Citizen     *hub.Citizen    `json:"citizen,omitempty"`
 	Requested   []string        `json:"requested,omitempty"`
 }
 
@@ -45,7 +47,7 @@ func (s *Server) ticketOut(v hub.TicketView) ticketJSON {
 		IssuedAt: t.IssuedAt, CalledAt: t.CalledAt, Position: v.Position, EWTMin: minutes(v.EWT),
 		TrackURL: s.trackURL(t), Appointment: t.Appointment, Target: t.Target, Outcome: t.Outcome,
 		Delivered: t.Delivered, Notes: t.Notes, Recalls: t.Recalls, ClosedAt: t.ClosedAt, Steps: t.Steps,
-		Print: t.Print, PrintError: t.PrintError, Parked: t.Parked, Requested: t.Requested,
+		Print: t.Print, PrintError: t.PrintError, Parked: t.Parked, Requested: t.Requested, CaseID: t.CaseID, Citizen: t.Citizen,
 	}
 	if t.Counter != "" {
 		c := t.Counter

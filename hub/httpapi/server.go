@@ -137,8 +137,13 @@ func (s *Server) routes() {
 
 	api.POST("/reports", s.fileReport, s.needTotemOr(hub.RoleClerk))
 	api.GET("/reports/:protocol", s.report, s.need(hub.RoleClerk))
-	api.POST("/appointments", s.book, s.need(hub.RoleClerk))
+	api.POST("/appointments", s.appointmentByHand, s.need(hub.RoleClerk))
 	api.GET("/appointments/:code", s.appointment, s.need(hub.RoleClerk))
+	api.POST("/appointments/:code/cancel", s.cancelAppointment, s.need(hub.RoleClerk))
+	api.GET("/appointments/:code/pdf", s.appointmentPDF)
+	api.GET("/slots", s.slots)
+	api.POST("/bookings", s.book, s.need(hub.RoleClerk))
+	api.POST("/virtual-queue", s.joinQueue, s.need(hub.RoleClerk))
 
 	api.GET("/admin/backup", s.backup, s.need(hub.RoleAdmin))
 	api.GET("/admin/users", s.users, s.need(hub.RoleAdmin))

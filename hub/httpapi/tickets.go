@@ -27,6 +27,9 @@ type issueRequest struct {
 	Priority    hub.Priority `json:"priority"`
 	Channel     hub.Channel  `json:"channel"`
 	Appointment string       `json:"appointment"`
+	// CaseID and Citizen: "send to sportello" from a CzRM phone case.
+	CaseID  string       `json:"case_id"`
+	Citizen *citizenJSON `json:"citizen"`
 }
 
 func (s *Server) issue(c echo.Context) error {
@@ -52,7 +55,8 @@ func (s *Server) issue(c echo.Context) error {
 	t, created, err := s.eng.Issue(c.Request().Context(), hub.IssueRequest{
 		Service: r.Service, Priority: r.Priority, Channel: r.Channel, Appointment: r.Appointment, IdemKey: key, By: p.ID,
 		// A ticket issued with a totem's token is printed by that totem.
-		Print: p.Device == hub.DeviceTotem,
+		Print:  p.Device == hub.DeviceTotem,
+		CaseID: r.CaseID, Citizen: r.Citizen.hub(),
 	})
 	if err != nil {
 		return err
@@ -182,42 +186,6 @@ func (s *Server) track(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, out)
-}
-
-type bookRequest struct {
-	Service  string       `json:"service"`
-	Slot     string       `json:"slot"`
-	Channel  hub.Channel  `json:"channel"`
-	Priority hub.Priority `json:"priority"`
-	CaseID   string       `json:"case_id"`
-}
-
-func (s *Server) book(c echo.Context) error {
-	var r bookRequest
-	if err := decodeBody(c.Request().Body, &r, false); err != nil {
-		return err
-	}
-	if r.Service == "" {
-		return hub.FieldError("missing_field", "service", "service is required")
-	}
-	slot, err := time.Parse(time.RFC3339, r.Slot)
-	if err != nil {
-		return hub.FieldError("invalid_slot", "slot", "slot must be an RFC 3339 time with offset, e.g. 2026-12-01T10:30:00+01:00")
-	}
-	p, _ := principal(c)
-	a, err := s.eng.Book(c.Request().Context(), hub.BookRequest{By: p.ID, Service: r.Service, Slot: slot, Channel: r.Channel, Priority: r.Priority, CaseID: r.CaseID})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, a)
-}
-
-func (s *Server) appointment(c echo.Context) error {
-	a, err := s.eng.Appointment(c.Param("code"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, a)
 }
 
 func (s *Server) backup(c echo.Context) error {
