@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -36,6 +37,7 @@ type serveConfig struct {
 	CzRMSecret string
 	NoShowAt   int
 	MaxWait    time.Duration
+	Retention  int
 }
 
 func parseServeFlags(args []string, stderr io.Writer, demo bool) (*serveConfig, error) {
@@ -60,6 +62,7 @@ func parseServeFlags(args []string, stderr io.Writer, demo bool) (*serveConfig, 
 	fs.StringVar(&c.CzRMSecret, "czrm-client-secret", os.Getenv("SPORTELLO_CZRM_CLIENT_SECRET"), "CzRM OAuth2 client secret")
 	fs.IntVar(&c.NoShowAt, "auto-no-show", 3, "recalls after which a further recall marks a no-show (0: never)")
 	fs.DurationVar(&c.MaxWait, "max-wait", 60*time.Minute, "hard bound on anybody's wait: beyond it a ticket is called first")
+	fs.IntVar(&c.Retention, "retention-days", 30, "days after which personal data of visits and bookings is purged")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -85,6 +88,9 @@ func parseServeFlags(args []string, stderr io.Writer, demo bool) (*serveConfig, 
 	}
 	if c.NoShowAt < 0 {
 		return nil, fmt.Errorf("--auto-no-show %d: must be 0 or more", c.NoShowAt)
+	}
+	if c.Retention < 1 || c.Retention > 3650 {
+		return nil, fmt.Errorf("--retention-days %d: must be 1-3650", c.Retention)
 	}
 	if c.MaxWait < time.Minute {
 		return nil, fmt.Errorf("--max-wait %s: must be at least 1m", c.MaxWait)
@@ -204,7 +210,12 @@ func startHub(ctx context.Context, cfg *serveConfig, log *slog.Logger) (*running
 	if err := seedAccounts(acc, store, site, cfg.Demo, log); err != nil {
 		return fail(err)
 	}
+	key, err := hashKey(cfg.Data)
+	if err != nil {
+		return fail(err)
+	}
 	eng, err := hub.New(hub.Config{
+		HashKey:           key,
 		Site:              site,
 		Store:             store,
 		Policy:            hub.FairPolicyFor(site, hub.FairPolicyConfig{MaxWait: cfg.MaxWait}),
@@ -245,6 +256,7 @@ func startHub(ctx context.Context, cfg *serveConfig, log *slog.Logger) (*running
 	} else {
 		log.Warn("no backup socket; sportello backup works only on a stopped hub", "component", "main", "err", err)
 	}
+	go retention(ctx, eng, time.Duration(cfg.Retention)*24*time.Hour, log)
 	log.Info("hub started", "component", "main", "addr", ln.Addr().String(), "data", cfg.Data, "site", site.ID, "demo", cfg.Demo)
 	return h, nil
 }
@@ -319,4 +331,46 @@ func seedAccounts(acc *hub.Accounts, store *boltstore.Store, site *hub.Site, dem
 	}
 	log.Info("creating the first admin user", "component", "main", "username", "admin")
 	return acc.SetUser("admin", hub.RoleAdmin, pw)
+}
+
+// hashKey is the installation's secret for hashing fiscal codes, made at
+// first start and kept beside the store (a backup of the store alone
+// cannot reverse the hashes).
+func hashKey(data string) ([]byte, error) {
+	path := filepath.Join(data, "hash.key")
+	b, err := os.ReadFile(path)
+	if err == nil && len(b) >= 32 {
+		return b, nil
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("hash key %s: %w", path, err)
+	}
+	b = make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, fmt.Errorf("hash key %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// retention purges personal data older than keep, at start and daily.
+func retention(ctx context.Context, eng *hub.Engine, keep time.Duration, log *slog.Logger) {
+	t := time.NewTicker(24 * time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := eng.PurgePersonal(ctx, keep); err != nil {
+			if ctx.Err() == nil {
+				log.Error("retention", "component", "retention", "err", err)
+			}
+		} else if n > 0 {
+			log.Info("personal data purged", "component", "retention", "records", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
