@@ -50,6 +50,16 @@
   function loadCounters() {
     return S.api('GET', '/api/v1/counters').then(function (cs) {
       st.counters = cs || [];
+      // The catalogue's "places" column follows the live profiles.
+      document.querySelectorAll('#services tr[data-service]').forEach(function (tr) {
+        var id = tr.dataset.service;
+        var at = st.counters.filter(function (c) { return (c.services || []).indexOf(id) >= 0; }).map(function (c) { return c.id; });
+        var cell = tr.querySelector('td.places');
+        if (!cell) return;
+        S.clear(cell);
+        if (at.length) cell.textContent = at.join(', ');
+        else cell.appendChild(S.el('span', { class: 'warn-text', text: 'nessuna · none' }));
+      });
       S.patchRows($('counters').tBodies[0], st.counters.map(function (c) {
         return {
           key: c.id, sig: [c.state, (c.services || []).join(',')].join('|'), build: function () {

@@ -240,6 +240,7 @@
     return t.issued_at;
   };
   S.parked = function (t) {
+    if (t.parked) return t.status === 'waiting';
     var st = t.steps || [];
     return t.status === 'waiting' && st.length > 0 && st[st.length - 1].ended_by === 'parked';
   };

@@ -13,8 +13,8 @@
     counter: null,
     waiting: [],
     parked: [],
-    visit: null,          // extras of the current ticket (requested services)
-    visitFor: '',
+    parkedFor: '',
+    parkedStale: true,
     curSig: '',
     panel: null,
     opener: null,
@@ -47,17 +47,22 @@
       if (!st.id) { st.waiting = []; st.parked = []; return; }
       var id = encodeURIComponent(st.id);
       var t = ticket();
+      // Parked tickets are not in the counter's list (they are called back
+      // by name): they need the whole waiting list, fetched only when
+      // something may have parked or unparked one.
+      var wantParked = st.parkedStale || st.parkedFor !== st.id;
+      st.parkedStale = false;
       var jobs = [
         S.api('GET', '/api/v1/tickets?status=waiting&counter=' + id),
-        S.api('GET', '/api/v1/tickets?status=waiting'),
-        t && (st.visitFor !== t.id || st.visitStale) ? S.api('GET', '/desk/visit/' + encodeURIComponent(t.id)) : Promise.resolve(null)
+        wantParked ? S.api('GET', '/api/v1/tickets?status=waiting') : Promise.resolve(null)
       ];
       return Promise.all(jobs).then(function (r) {
         st.waiting = r[0] || [];
         var here = st.id;
-        st.parked = (r[1] || []).filter(function (x) { return x.target === here && S.parked(x); });
-        if (r[2]) { st.visit = r[2]; st.visitFor = r[2].id; st.visitStale = false; }
-        if (!t) { st.visit = null; st.visitFor = ''; }
+        if (r[1]) {
+          st.parked = r[1].filter(function (x) { return x.target === here && S.parked(x); });
+          st.parkedFor = here;
+        }
       });
     }).then(render);
   });
@@ -68,10 +73,11 @@
   function renderSelect() {
     var h = held();
     var opts = st.counters.filter(function (c) { return c.state === 'closed' || c.clerk === D.user; });
-    var sig = opts.map(function (c) { return c.id; }).join(',');
+    var sig = opts.map(function (c) { return c.id; }).join(',') + '|' + (h ? h.id : '');
     if (sig !== selSig) {
       var keep = h ? h.id : sel.value;
       S.clear(sel);
+      if (!h) sel.appendChild(S.el('option', { value: '', text: '— Scegli · Choose —' }));
       var groups = [
         { kind: 'counter', label: 'Sportelli · Desks' },
         { kind: 'room', label: 'Stanze di consulenza · Consultation rooms' }
@@ -153,8 +159,8 @@
 
   function renderCurrent(t) {
     var box = $('current');
-    var requested = st.visit && t && st.visit.id === t.id ? st.visit.requested : [];
-    var sig = t ? [t.id, t.status, t.recalls, requested.join(',')].join('|') : 'none';
+    var requested = t && t.requested ? t.requested : [];
+    var sig = t ? [t.id, t.status, t.recalls, requested.join(','), t.case_id || '', t.citizen ? t.citizen.name + t.citizen.fiscal_code : ''].join('|') : 'none';
     if (sig === st.curSig) return;
     st.curSig = sig;
     S.clear(box);
@@ -187,7 +193,9 @@
       fact(T('Servizi richiesti', 'Requested services'), [S.el('span', { id: 'cur-services' }, services.map(function (id, i) {
         return S.el('span', { class: 'svc' }, [i ? ', ' : '', S.serviceName(id).it]);
       }))]),
-      fact(T('Richiami', 'Recalls'), [String(t.recalls || 0)]),
+      t.citizen && (t.citizen.name || t.citizen.fiscal_code) ? fact(T('Cittadino', 'Citizen'), [S.el('span', { id: 'cur-citizen', text: [t.citizen.name, t.citizen.fiscal_code].filter(Boolean).join(' · ') })]) : null,
+      t.case_id ? fact(T('Pratica CzRM', 'CzRM case'), [S.el('span', { id: 'cur-case', text: t.case_id })]) : null,
+      fact(T('Richiami', 'Recalls'), [S.el('span', { id: 'cur-recalls', text: String(t.recalls || 0) })]),
       fact(T('Note', 'Notes'), [S.el('span', { id: 'cur-notes', text: notes.length ? notes.join(' · ') : '—' })])
     ]));
   }
@@ -228,7 +236,8 @@
         }
       };
     }));
-    $('waiting-empty').hidden = st.waiting.length > 0;
+    $('waiting-choose').hidden = !!st.id;
+    $('waiting-empty').hidden = st.waiting.length > 0 || !st.id;
     $('waiting').hidden = st.waiting.length === 0;
     $('q-count').textContent = st.waiting.length ? '(' + st.waiting.length + ')' : '';
 
@@ -272,6 +281,7 @@
 
   function post(action, body, ok) {
     if (st.busy || !st.id) return Promise.resolve();
+    st.parkedStale = true;
     return run(S.api('POST', path(action), body), ok);
   }
 
@@ -288,6 +298,7 @@
   sel.addEventListener('change', function () {
     if (held()) return;
     st.id = sel.value;
+    btn.open.disabled = !sel.value;
     st.curSig = '';
     refresh();
   });
@@ -385,7 +396,7 @@
     var f = panels.finish.form;
     f.reset();
     var box = S.clear($('finish-services'));
-    var visitSvcs = [t.service].concat(st.visit && st.visit.id === t.id ? st.visit.requested : []);
+    var visitSvcs = [t.service].concat(t.requested || []);
     var others = (st.counter.services || []).filter(function (id) { return visitSvcs.indexOf(id) < 0; });
     visitSvcs.concat(others).forEach(function (id) {
       var input = S.el('input', { type: 'checkbox', name: 'services', value: id, id: 'delivered-' + id });
@@ -465,7 +476,7 @@
 
   function prepareAdd() {
     var t = ticket();
-    var have = [t.service].concat(st.visit && st.visit.id === t.id ? st.visit.requested : []);
+    var have = [t.service].concat(t.requested || []);
     serviceOptions($('add-service'), (D.services || []).map(function (s) { return s.id; }).filter(function (id) { return have.indexOf(id) < 0; }));
     return $('add-service');
   }
@@ -475,7 +486,6 @@
     var id = $('add-service').value;
     if (!id) return;
     closePanel(false);
-    st.visitStale = true;
     post('add-service', { service: id }, function (t) {
       var n = S.serviceName(id);
       return T(n.it + ' aggiunto alla visita di ' + t.number + '.', n.en + ' added to the visit of ' + t.number + '.');
@@ -538,9 +548,13 @@
 
   var soon = S.debounce(refresh, 150);
   S.live(function (m) {
-    if (/^(ticket|counter|day|snapshot)/.test(m.type)) soon();
+    if (!/^(ticket|counter|day|snapshot)/.test(m.type)) return;
+    var d = m.data || {};
+    if (m.type === 'ticket.parked' || m.type === 'snapshot' || m.type === 'day.closed' || m.type === 'ticket.cancelled' ||
+        (m.type === 'ticket.called' && d.counter === st.id)) st.parkedStale = true;
+    soon();
   });
-  window.setInterval(refresh, D.refresh_ms || 15000);
+  window.setInterval(function () { st.parkedStale = true; refresh(); }, D.refresh_ms || 15000);
   refresh().then(function () {
     if (!held() && !sel.disabled) sel.focus();
     else focusCurrent();

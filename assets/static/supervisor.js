@@ -132,8 +132,8 @@
       if (tt.connected && bad) {
         items.push({
           key: 'printer-' + tt.id, cls: 'alert device', sig: tt.printer_state, kind: 'printer', text: T(
-            'Totem ' + tt.id + ': stampante «' + tt.printer_state + '»' + (tt.last_error ? ' — ' + tt.last_error : '') + '.',
-            'Totem ' + tt.id + ': printer "' + tt.printer_state + '".')
+            'Totem ' + tt.id + ': stampante — ' + S.printerState(tt.printer_state).it.toLowerCase() + (tt.last_error ? ' (' + tt.last_error + ')' : '') + '.',
+            'Totem ' + tt.id + ': printer — ' + S.printerState(tt.printer_state).en.toLowerCase() + '.')
         });
       }
     });
@@ -205,7 +205,13 @@
             S.el('td', null, [c.state !== 'closed' ? S.since(c.since) : '—']),
             S.el('td', { class: 'actor', text: c.clerk || '—' }),
             S.el('td', null, t ? [S.el('strong', { text: t.number }), ' ', S.statusNames[t.status] || T(t.status)] : ['—']),
-            S.el('td', { class: 'chips' }, (c.services || []).map(function (id) { return S.el('span', { class: 'chip', title: S.plain(S.serviceName(id)), text: S.serviceName(id).it }); })),
+            S.el('td', { class: 'chips' }, (c.services || []).map(function (id) {
+              var sv = S.services[id];
+              return S.el('span', { class: 'chip letter', title: S.plain(S.serviceName(id)) }, [
+                S.el('span', { 'aria-hidden': 'true', text: sv ? sv.prefix : id }),
+                S.el('span', { class: 'visually-hidden', text: S.serviceName(id).it })
+              ]);
+            })),
             S.el('td', { class: 'row-actions' }, [
               S.el('button', { type: 'button', class: 'btn small', id: 'profile-' + c.id, dataset: { profile: c.id } }, [T('Servizi…', 'Services…'), S.el('span', { class: 'visually-hidden', text: ' ' + c.id })]),
               c.state !== 'closed' ? S.el('button', { type: 'button', class: 'btn small danger', id: 'force-' + c.id, dataset: { force: c.id } }, [T('Chiudi', 'Force close'), S.el('span', { class: 'visually-hidden', text: ' ' + c.id })]) : null
@@ -216,6 +222,17 @@
     }));
   }
 
+  var printerStates = {
+    ok: T('OK', 'OK'),
+    paper_near_end: T('Carta in esaurimento', 'Paper running low'),
+    paper_out: T('Senza carta', 'Out of paper'),
+    cover_open: T('Coperchio aperto', 'Cover open'),
+    offline: T('Non in linea', 'Offline'),
+    error: T('Errore', 'Error'),
+    unknown: T('Sconosciuto', 'Unknown')
+  };
+  S.printerState = function (s) { return printerStates[s] || T(s || '—'); };
+
   function renderDevices() {
     S.patchRows($('totems').tBodies[0], st.totems.map(function (tt) {
       return {
@@ -224,7 +241,7 @@
           return S.el('tr', { dataset: { totem: tt.id } }, [
             S.el('th', { scope: 'row', text: tt.id }),
             S.el('td', null, [S.el('span', { class: 'badge ' + (tt.connected ? 'open' : 'closed') }, [tt.connected ? T('Sì', 'Yes') : T('No', 'No')])]),
-            S.el('td', { class: ok ? '' : 'warn-text', text: tt.printer_state + (tt.last_error ? ' — ' + tt.last_error : '') }),
+            S.el('td', { class: ok || tt.printer_state === 'unknown' ? '' : 'warn-text' }, [S.printerState(tt.printer_state), tt.last_error ? ' — ' + tt.last_error : '']),
             S.el('td', { text: String(tt.pending_jobs || 0) }),
             S.el('td', { text: S.valid(tt.last_seen) ? S.dateTime(tt.last_seen) : '—' })
           ]);

@@ -49,6 +49,7 @@ func DemoLinks(site *hub.Site, base string, demo bool) []PageGroup {
 	g := []PageGroup{{Title: "Personale / Staff", Links: []PageLink{
 		{Title: "Sportello (desk)", URL: base + "/desk", Note: "clerk01…clerk18 / demo"},
 		{Title: "Supervisore", URL: base + "/supervisor", Note: "supervisor / demo"},
+		{Title: "Amministrazione / Admin", URL: base + "/admin", Note: "admin / demo"},
 	}}}
 	var totems, displays []PageLink
 	for i, t := range site.Totems {

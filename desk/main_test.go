@@ -1,0 +1,13 @@
+package desk_test
+
+import (
+	"os"
+	"testing"
+)
+
+// TestMain stops the Chromium the browser tests share.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	browserCancel()
+	os.Exit(code)
+}
