@@ -8,7 +8,7 @@ PKGS    := ./...
 .PHONY: help run build test deps fmt-check vet unit fuzz bench clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 run: build ## the whole office on this machine (sportello demo)
 	./$(BIN) demo
@@ -56,3 +56,6 @@ bench: ## the benchmarks of BENCHMARKS.md
 
 clean:
 	rm -rf bin
+
+# Display voice clips and latency benchmark.
+include display.mk

@@ -1,32 +1,10 @@
 /* Sportello: the supervisor's page of the waiting-room displays
- * (/admin/displays) and its login form. Polls GET /api/v1/displays and
- * sets the information line with PUT /api/v1/notice. Plain JS. */
+ * (/admin/displays). Polls GET /api/v1/displays and sets the information
+ * line with PUT /api/v1/notice (with the session's CSRF token). Plain JS. */
 (function () {
   'use strict';
 
   function $(id) { return document.getElementById(id); }
-
-  // ---- login (on the 403 page) ----
-  var lf = $('login-form');
-  if (lf) {
-    lf.addEventListener('submit', function (ev) {
-      ev.preventDefault();
-      var st = $('login-status');
-      st.textContent = '…';
-      fetch('/api/v1/auth/login', {
-        method: 'POST', headers: { 'Content-Type': 'application/json' }, credentials: 'same-origin',
-        body: JSON.stringify({ username: $('username').value, password: $('password').value })
-      }).then(function (r) {
-        return r.json().then(function (j) { return { ok: r.ok, j: j }; });
-      }).then(function (res) {
-        if (!res.ok) { st.textContent = 'Accesso non riuscito / Login failed'; return; }
-        var exp = res.j.expires_at ? '; expires=' + new Date(res.j.expires_at).toUTCString() : '';
-        var secure = location.protocol === 'https:' ? '; Secure' : '';
-        document.cookie = 'sportello_session=' + encodeURIComponent(res.j.token) + '; path=/; SameSite=Strict' + exp + secure;
-        location.reload();
-      }).catch(function () { st.textContent = 'Hub non raggiungibile / Hub unreachable'; });
-    });
-  }
 
   if (!document.body.classList.contains('admin')) return;
 
@@ -76,7 +54,8 @@
     var st = $('notice-status');
     st.textContent = '…';
     fetch('/api/v1/notice', {
-      method: 'PUT', headers: { 'Content-Type': 'application/json' }, credentials: 'same-origin',
+      method: 'PUT', credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': document.body.getAttribute('data-csrf') || '' },
       body: JSON.stringify({ it: $('notice-it').value, en: $('notice-en').value })
     }).then(function (r) {
       st.textContent = r.ok ? 'Salvato / Saved' : 'Non salvato / Not saved (' + r.status + ')';

@@ -28,6 +28,7 @@
     audio: 'none',
     reloads: 0,
     reloadBlocked: false,
+    skipped: [],   // announcements dropped in a burst (more than 20 waiting)
     errors: []
   };
 
@@ -151,6 +152,43 @@
     }
   }
 
+  // fitQueue pages the queue table when the site has more services than
+  // fit on the screen: one page at a time, turned every few seconds.
+  var qpage = { per: 0, pages: 1, at: 0 };
+  function fitQueue() {
+    var box = document.querySelector('.queue');
+    var tbody = document.querySelector('#queue tbody');
+    var rows = tbody.querySelectorAll('tr');
+    for (var i = 0; i < rows.length; i++) rows[i].hidden = false;
+    qpage.pages = 1;
+    var bottom = box.getBoundingClientRect().bottom;
+    if (!rows.length || rows[rows.length - 1].getBoundingClientRect().bottom <= bottom + 1) {
+      $('queue-page').hidden = true;
+      S.queuePages = 1;
+      return;
+    }
+    var h = 0;
+    for (var j = 0; j < rows.length; j++) h = Math.max(h, rows[j].getBoundingClientRect().height);
+    qpage.per = Math.max(1, Math.floor((bottom - tbody.getBoundingClientRect().top) / h));
+    qpage.pages = Math.ceil(rows.length / qpage.per);
+    qpage.at = 0;
+    S.queuePages = qpage.pages;
+    showQueuePage();
+  }
+  function showQueuePage() {
+    if (qpage.pages <= 1) return;
+    var rows = document.querySelectorAll('#queue tbody tr');
+    for (var i = 0; i < rows.length; i++) rows[i].hidden = Math.floor(i / qpage.per) !== qpage.at;
+    var ind = $('queue-page');
+    ind.textContent = (qpage.at + 1) + '/' + qpage.pages;
+    ind.hidden = false;
+  }
+  function turnQueuePage() {
+    if (qpage.pages <= 1) return;
+    qpage.at = (qpage.at + 1) % qpage.pages;
+    showQueuePage();
+  }
+
   function renderNotice() {
     var it = (notice && notice.it) || '';
     var en = (notice && notice.en) || '';
@@ -158,6 +196,7 @@
     $('notice-en').textContent = en;
     $('notice-en').hidden = !en;
     $('notice').hidden = !it && !en;
+    fitQueue(); // the notice may take one line more or less
   }
 
   // ---- calls ----
@@ -298,7 +337,10 @@
       try { old.close(); } catch (e) { /* already closed */ }
     }
     S.online = false;
-    if (offlineSince === null) offlineSince = Date.now();
+    if (offlineSince === null) {
+      offlineSince = Date.now();
+      setTimeout(checkOffline, cfg.offlineAfterMs + 20);
+    }
     if (openedAt && Date.now() - openedAt > 60000) attempt = 0; // it was stable
     openedAt = 0;
     var cap = Math.min(cfg.reconnectMaxMs, cfg.reconnectBaseMs * Math.pow(2, attempt));
@@ -306,6 +348,9 @@
     setTimeout(connect, cfg.reconnectMinMs + Math.random() * cap);
   }
 
+  function checkOffline() {
+    if (offlineSince !== null && Date.now() - offlineSince >= cfg.offlineAfterMs) showOffline(true);
+  }
   function showOffline(on) {
     if (on && !S.offlineShown) S.offlineCount = (S.offlineCount || 0) + 1;
     S.offlineShown = on;
@@ -361,9 +406,16 @@
     return item.plan;
   }
 
+  // At most this many announcements wait; in a burst the oldest waiting
+  // one is dropped (it is still on screen).
+  var MAX_PENDING = 20;
   function enqueue(c) {
     if (!actx) return;
     pending.push({ call: c, plan: null });
+    while (pending.length > MAX_PENDING) {
+      var drop = pending.shift();
+      S.skipped.push({ number: drop.call.number, counter: drop.call.counter, seq: drop.call.seq });
+    }
     pump();
   }
 
@@ -478,7 +530,7 @@
     $('date-en').textContent = fmt.en.format(d);
     var hero = $('hero');
     if (hero.classList.contains('flash') && Date.now() >= flashUntil) hero.classList.remove('flash');
-    if (offlineSince !== null && Date.now() - offlineSince >= cfg.offlineAfterMs) showOffline(true);
+    checkOffline();
     // Nightly reload at 03:00 (site time): a fresh page every day.
     if (Date.now() - loadedAt > 3600e3 && Number(fmt.hour.format(d)) === 3) window.location.reload();
   }
@@ -507,6 +559,9 @@
   // Calls made while this tab was reloading are still announced.
   (cfg.calls || []).slice().reverse().forEach(function (c) { consider(c, true); });
   if (cfg.seq > seen) setSeen(cfg.seq);
+  fitQueue();
+  window.addEventListener('resize', fitQueue);
+  setInterval(turnQueuePage, 8000);
   tick();
   setInterval(tick, 1000);
   setInterval(shift, cfg.pixelShiftMs);

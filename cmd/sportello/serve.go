@@ -19,6 +19,7 @@ import (
 	"github.com/comune-rc/sportello/hub"
 	"github.com/comune-rc/sportello/hub/boltstore"
 	"github.com/comune-rc/sportello/desk"
+	"github.com/comune-rc/sportello/display"
 	"github.com/comune-rc/sportello/hub/httpapi"
 	"github.com/comune-rc/sportello/kiosk"
 	"github.com/labstack/echo/v4"
@@ -231,6 +232,7 @@ func startHub(ctx context.Context, cfg *serveConfig, log *slog.Logger) (*running
 	h.engine = eng
 	pages := []func(*echo.Echo){
 		kiosk.Mount(kiosk.Config{Engine: eng, PublicURL: public}),
+		display.Mount(display.Config{Engine: eng, Version: version}),
 		desk.Mount(desk.Config{Engine: eng, Accounts: acc, MaxWait: cfg.MaxWait, Secure: strings.HasPrefix(public, "https://")}),
 	}
 	h.api = httpapi.New(httpapi.Config{Engine: eng, Accounts: acc, Backup: store.WriteBackup, PublicURL: public, Version: version, Demo: cfg.Demo, Logger: log, Mount: pages})
