@@ -5,7 +5,9 @@ package main
 
 import (
 	"context"
+
 	"fmt"
+	"github.com/comune-rc/sportello/sim"
 	"io"
 	"os"
 	"os/signal"
@@ -26,10 +28,11 @@ usage:
   sportello demo    [--addr HOST:PORT] [--data DIR]
   sportello totem   --hub URL --id ID --token TOKEN --printer SPEC [--profile NAME]
   sportello ticket-preview [--out FILE.png] [--profile NAME] [--number A023] [--lang it|en]
+  sportello sim     --scenario FILE [--days N] [--policy NAME,...] [--out DIR]
   sportello backup  --data DIR --out FILE
   sportello version
 
-Not yet in this version: czrm, sim, report.
+Not yet in this version: czrm, report.
 Run "sportello COMMAND -h" for the flags of a command.
 `
 
@@ -59,7 +62,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runTotem(ctx, rest, stdout, stderr)
 	case "ticket-preview":
 		return runTicketPreview(ctx, rest, stdout, stderr)
-	case "czrm", "sim", "report":
+	case "sim":
+		return sim.Main(ctx, rest, stdout, stderr)
+	case "czrm", "report":
 		fmt.Fprintf(stderr, "sportello %s: not available in this version yet\n", cmd)
 		return 2
 	default:

@@ -1,0 +1,127 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Main is `sportello sim`:
+//
+//	sportello sim --scenario FILE [--days N] [--policy NAME,...] [--out DIR]
+//	              [--seed S] [--dump-visitors DAY] [--conformance DAY]
+//	              [--workers N] [--quiet]
+//
+// It returns the process exit code: 0 on success, 2 for bad flags or an
+// invalid scenario, 1 when the run fails.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sportello sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	scenario := fs.String("scenario", "", "scenario file (YAML or JSON, README §3) `FILE`")
+	days := fs.Int("days", 0, "number of days to simulate (default: the file's days)")
+	seed := fs.Int64("seed", -1, "override the file's seed (quick checks only; reported numbers use the file's seed)")
+	policies := fs.String("policy", strings.Join(DefaultPolicies, ","), "comma-separated policies: "+strings.Join(PolicyIDs, ", "))
+	out := fs.String("out", "", "directory for <name>.md, .csv and .json (default: markdown on stdout only)")
+	dump := fs.Int("dump-visitors", -1, "print the visitors of day `DAY` as CSV (README §4.7) and exit")
+	conf := fs.Int("conformance", -1, "print the outcome checksums of day `DAY` (README §13.4) and exit")
+	quiet := fs.Bool("quiet", false, "no progress line on stderr")
+	workers := fs.Int("workers", 0, "parallel workers (default: GOMAXPROCS)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: sportello sim --scenario FILE [--days N] [--policy NAME,...] [--out DIR]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	bad := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "sportello sim: "+format+"\n", a...)
+		return 2
+	}
+	if fs.NArg() > 0 {
+		return bad("unexpected argument %q", fs.Arg(0))
+	}
+	if *scenario == "" {
+		return bad("--scenario FILE is required")
+	}
+	if *days < 0 {
+		return bad("--days must be ≥ 1, got %d", *days)
+	}
+	if *workers < 0 {
+		return bad("--workers must be ≥ 0, got %d", *workers)
+	}
+	var pols []string
+	seen := map[string]bool{}
+	for _, p := range strings.Split(*policies, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if !knownPolicy(p) {
+			return bad("--policy: unknown policy %q (known: %s)", p, strings.Join(PolicyIDs, ", "))
+		}
+		if !seen[p] {
+			seen[p] = true
+			pols = append(pols, p)
+		}
+	}
+	if len(pols) == 0 {
+		return bad("--policy: no policy given")
+	}
+	sc, err := LoadScenario(*scenario)
+	if err != nil {
+		return bad("%v", err)
+	}
+	if *seed >= 0 {
+		sc.Seed = uint64(*seed)
+	} else if *seed != -1 {
+		return bad("--seed must be in 0 … 2^63−1, got %d", *seed)
+	}
+	if *dump >= 0 {
+		if err := sc.DumpVisitors(stdout, *dump); err != nil {
+			fmt.Fprintf(stderr, "sportello sim: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+	if *conf >= 0 {
+		if err := sc.Conformance(ctx, stdout, *conf, pols); err != nil {
+			fmt.Fprintf(stderr, "sportello sim: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+	opt := Options{Days: *days, Policies: pols, Workers: *workers}
+	if !*quiet {
+		opt.Progress = stderr
+	}
+	res, err := sc.Run(ctx, opt)
+	if err != nil {
+		fmt.Fprintf(stderr, "sportello sim: %v\n", err)
+		return 1
+	}
+	if *out != "" {
+		paths, err := res.WriteFiles(*out)
+		if err != nil {
+			fmt.Fprintf(stderr, "sportello sim: write report: %v\n", err)
+			return 1
+		}
+		if err := writePlots(res, *out); err != nil {
+			fmt.Fprintf(stderr, "sportello sim: plots: %v\n", err)
+			return 1
+		}
+		for _, p := range paths {
+			fmt.Fprintf(stderr, "wrote %s\n", p)
+		}
+	}
+	if err := res.WriteMarkdown(stdout); err != nil {
+		fmt.Fprintf(stderr, "sportello sim: %v\n", err)
+		return 1
+	}
+	return 0
+}
