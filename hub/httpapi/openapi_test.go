@@ -588,6 +588,107 @@ func TestOpenAPISession(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	require.Equal(t, "checked_in", decode[struct{ Status string }](t, body).Status)
 
+	// The channels' booking: free slots, a strict booking with the citizen
+	// and its PDF, a cancellation, a place in the virtual queue.
+	loc, _ := time.LoadLocation("Europe/Rome")
+	day := time.Now().In(loc).AddDate(0, 0, 1)
+	for day.Weekday() == time.Saturday || day.Weekday() == time.Sunday {
+		day = day.AddDate(0, 0, 1)
+	}
+	status, body = anon.do(http.MethodGet, "/api/v1/slots?service=cie&day="+day.Format("2006-01-02"), nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	slots := decode[[]struct {
+		Start    string `json:"start"`
+		Capacity int    `json:"capacity"`
+		Free     int    `json:"free"`
+	}](t, body)
+	require.NotEmpty(t, slots)
+	require.Greater(t, slots[0].Free, 0)
+	status, body = anon.do(http.MethodGet, "/api/v1/slots?service=cie&day=domani", nil)
+	oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_day")
+	v.with(oaReqInvalidParam, func() {
+		status, body = anon.do(http.MethodGet, "/api/v1/slots?day=2026-12-01", nil)
+		oaRequireProblem(t, status, body, http.StatusBadRequest, "missing_field")
+	})
+	status, body = anon.do(http.MethodGet, "/api/v1/slots?service=astronauti", nil)
+	oaRequireProblem(t, status, body, http.StatusNotFound, "service_not_found")
+	status, body = clerk.do(http.MethodPost, "/api/v1/bookings",
+		`{"service":"cie","slot":"`+slots[0].Start+`","channel":"phone","case_id":"CZRM-77","citizen":{"fiscal_code":"RSSMRA85T10A562S","name":"Mario Rossi"}}`)
+	require.Equal(t, http.StatusCreated, status, string(body))
+	bk := decode[struct {
+		Code   string `json:"code"`
+		PDFURL string `json:"pdf_url"`
+		QRURL  string `json:"qr_url"`
+	}](t, body)
+	require.Contains(t, bk.PDFURL, bk.Code)
+	status, body = anon.do(http.MethodGet, "/api/v1/appointments/"+bk.Code+"/pdf", nil)
+	require.Equal(t, http.StatusOK, status)
+	require.True(t, bytes.HasPrefix(body, []byte("%PDF")))
+	require.NotContains(t, string(body), "RSSMRA85T10A562S", "no personal data in the PDF")
+	status, body = anon.do(http.MethodGet, "/api/v1/appointments/ZZZZZZZZ/pdf", nil)
+	oaRequireProblem(t, status, body, http.StatusNotFound, "appointment_not_found")
+	status, body = clerk.do(http.MethodPost, "/api/v1/bookings", `{"service":"cie","slot":"`+time.Now().Add(-time.Hour).Format(time.RFC3339)+`"}`)
+	oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_slot")
+	status, body = clerk.do(http.MethodPost, "/api/v1/bookings", `{"service":"cie","slot":"`+slots[0].Start+`","citizen":{"fiscal_code":"XYZ"}}`)
+	oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_fiscal_code")
+	status, body = clerk.do(http.MethodPost, "/api/v1/bookings", `{"service":"astronauti","slot":"`+slots[0].Start+`"}`)
+	oaRequireProblem(t, status, body, http.StatusNotFound, "service_not_found")
+	status, body = display.do(http.MethodPost, "/api/v1/bookings", `{"service":"cie","slot":"`+slots[0].Start+`"}`)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	status, body = clerk.do(http.MethodPost, "/api/v1/appointments/"+bk.Code+"/cancel", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.Equal(t, "cancelled", decode[struct{ Status string }](t, body).Status)
+	status, body = clerk.do(http.MethodPost, "/api/v1/appointments/"+bk.Code+"/cancel", nil)
+	oaRequireProblem(t, status, body, http.StatusConflict, "appointment_not_cancellable")
+	status, body = clerk.do(http.MethodPost, "/api/v1/appointments/ZZZZZZZZ/cancel", nil)
+	oaRequireProblem(t, status, body, http.StatusNotFound, "appointment_not_found")
+	status, body = clerk.do(http.MethodPost, "/api/v1/virtual-queue", `{"service":"tributi","citizen":{"fiscal_code":"RSSMRA85T10A562S"}}`)
+	require.Equal(t, http.StatusCreated, status, string(body))
+	require.Equal(t, "virtual", decode[struct{ Kind string }](t, body).Kind)
+	status, body = clerk.do(http.MethodPost, "/api/v1/virtual-queue", `{"service":"tributi","citizen":{"fiscal_code":"RSSMRA85T10A562S"}}`)
+	oaRequireProblem(t, status, body, http.StatusConflict, "already_in_queue")
+	v.with(oaReqInvalidBody, func() {
+		status, body = clerk.do(http.MethodPost, "/api/v1/virtual-queue", `{"service":"tributi"}`)
+		oaRequireProblem(t, status, body, http.StatusBadRequest, "missing_field")
+	})
+	status, body = clerk.do(http.MethodPost, "/api/v1/virtual-queue", `{"service":"tributi","citizen":{}}`)
+	oaRequireProblem(t, status, body, http.StatusBadRequest, "missing_field")
+
+	// Admin: users and device enrolment.
+	status, body = admin.do(http.MethodGet, "/api/v1/admin/users", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.Contains(t, string(body), `"username":"clerk03"`)
+	status, body = clerk.do(http.MethodGet, "/api/v1/admin/users", nil)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	status, body = admin.do(http.MethodPut, "/api/v1/admin/users", `{"username":"clerk19","role":"clerk","password":"segreta-19"}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+	status, body = anon.do(http.MethodPost, "/api/v1/auth/login", `{"username":"clerk19","password":"segreta-19"}`)
+	require.Equal(t, http.StatusOK, status, "the new user logs in: %s", body)
+	status, body = admin.do(http.MethodPut, "/api/v1/admin/users", `{"username":"clerk20","role":"clerk","password":"short"}`)
+	oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_password")
+	status, body = admin.do(http.MethodPut, "/api/v1/admin/users", `{"username":"clerk20","role":"boss","password":"segreta-20"}`)
+	oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_role")
+	status, body = sup.do(http.MethodPut, "/api/v1/admin/users", `{"username":"clerk20","role":"clerk","password":"segreta-20"}`)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	status, body = admin.do(http.MethodPost, "/api/v1/admin/devices", `{"id":"4","kind":"display"}`)
+	require.Equal(t, http.StatusCreated, status, string(body))
+	newTok := decode[struct{ Token string }](t, body).Token
+	require.NotEmpty(t, newTok)
+	status, body = h.device("demo-display-4").do(http.MethodGet, "/api/v1/auth/me", nil)
+	oaRequireProblem(t, status, body, http.StatusUnauthorized, "invalid_token")
+	status, body = h.device(newTok).do(http.MethodGet, "/api/v1/auth/me", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	status, body = admin.do(http.MethodPost, "/api/v1/admin/devices", `{"id":"9","kind":"display"}`)
+	oaRequireProblem(t, status, body, http.StatusNotFound, "display_not_found")
+	status, body = admin.do(http.MethodPost, "/api/v1/admin/devices", `{"id":"totem-9","kind":"totem"}`)
+	oaRequireProblem(t, status, body, http.StatusNotFound, "totem_not_found")
+	status, body = admin.do(http.MethodPost, "/api/v1/admin/devices", `{"id":"4","kind":"printer"}`)
+	oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_kind")
+	status, body = sup.do(http.MethodPost, "/api/v1/admin/devices", `{"id":"4","kind":"display"}`)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	status, body = totem.do(http.MethodPost, "/api/v1/virtual-queue", `{"service":"tributi","citizen":{"fiscal_code":"RSSMRA85T10A562S"}}`)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+
 	// A visit: call, recall, start, finish with outcome and services.
 	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/call-next", nil)
 	require.Equal(t, http.StatusOK, status, string(body))
