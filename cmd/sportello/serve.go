@@ -16,10 +16,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/comune-rc/sportello/hub"
-	"github.com/comune-rc/sportello/hub/boltstore"
 	"github.com/comune-rc/sportello/desk"
 	"github.com/comune-rc/sportello/display"
+	"github.com/comune-rc/sportello/hub"
+	"github.com/comune-rc/sportello/hub/boltstore"
 	"github.com/comune-rc/sportello/hub/httpapi"
 	"github.com/comune-rc/sportello/kiosk"
 	"github.com/labstack/echo/v4"
