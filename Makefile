@@ -40,7 +40,7 @@ unit: ## the tests, with the race detector
 
 test: deps fmt-check vet unit fuzz ## everything CI checks
 
-FUZZTIME ?= 10s
+FUZZTIME ?= 8s
 fuzz: ## a short run of every fuzz target
 	$(GO) test ./hub/ -run '^$$' -fuzz '^FuzzParseSite$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./hub/httpapi/ -run '^$$' -fuzz '^FuzzDecodeIssue$$' -fuzztime $(FUZZTIME)
@@ -49,6 +49,9 @@ fuzz: ## a short run of every fuzz target
 	$(GO) test ./printer/ -run '^$$' -fuzz '^FuzzParseStatus$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./printer/ -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 	$(GO) test ./printer/ -run '^$$' -fuzz '^FuzzLayout$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
+	$(GO) test ./crmsync/peer/ -run '^$$' -fuzz '^FuzzParseFiscalCode$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./crmsync/peer/ -run '^$$' -fuzz '^FuzzParseRequestForm$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./sim/ -run '^$$' -fuzz '^FuzzParseScenario$$' -fuzztime $(FUZZTIME)
 
 bench: ## the benchmarks of BENCHMARKS.md
 	$(GO) test ./hub/ -run '^$$' -bench . -benchtime 2000x -count 1 -timeout 20m

@@ -28,11 +28,12 @@ usage:
   sportello demo    [--addr HOST:PORT] [--data DIR]
   sportello totem   --hub URL --id ID --token TOKEN --printer SPEC [--profile NAME]
   sportello ticket-preview [--out FILE.png] [--profile NAME] [--number A023] [--lang it|en]
+  sportello czrm    --addr HOST:PORT --data DIR [--demo]
   sportello sim     --scenario FILE [--days N] [--policy NAME,...] [--out DIR]
   sportello backup  --data DIR --out FILE
   sportello version
 
-Not yet in this version: czrm, report.
+Not yet in this version: report.
 Run "sportello COMMAND -h" for the flags of a command.
 `
 
@@ -64,7 +65,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runTicketPreview(ctx, rest, stdout, stderr)
 	case "sim":
 		return sim.Main(ctx, rest, stdout, stderr)
-	case "czrm", "report":
+	case "czrm":
+		return runCzRM(ctx, rest, stdout, stderr)
+	case "report":
 		fmt.Fprintf(stderr, "sportello %s: not available in this version yet\n", cmd)
 		return 2
 	default:

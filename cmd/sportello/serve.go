@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/comune-rc/sportello/crmsync"
 	"github.com/comune-rc/sportello/desk"
 	"github.com/comune-rc/sportello/display"
 	"github.com/comune-rc/sportello/hub"
@@ -123,6 +124,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 		return 2
 	}
 	log := newLogger(cfg, stderr)
+	var czrmDone <-chan error
+	if demo && cfg.CzRMURL == "" {
+		url, done, err := startDemoCzRM(ctx, filepath.Join(cfg.Data, "czrm"), log)
+		if err != nil {
+			fmt.Fprintln(stderr, "sportello:", err)
+			return 1
+		}
+		cfg.CzRMURL, cfg.CzRMID, cfg.CzRMSecret, czrmDone = url, "sportello", "demo", done
+	}
 	h, err := startHub(ctx, cfg, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "sportello:", err)
@@ -140,12 +150,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, demo
 	if cfg.Demo {
 		printLinks(stdout, h)
 	}
+	if czrmDone != nil {
+		fmt.Fprintf(stdout, "\nCzRM (reference peer)\n  %-28s %s/czrm/login (agent / demo)\n", "Viste condivise / Shared views", cfg.CzRMURL)
+	}
 	<-ctx.Done()
 	agents.Wait()
 	log.Info("shutting down", "component", "main")
 	if err := h.Close(); err != nil {
 		fmt.Fprintln(stderr, "sportello:", err)
 		return 1
+	}
+	if czrmDone != nil {
+		<-czrmDone
 	}
 	return 0
 }
@@ -170,6 +186,11 @@ type runningHub struct {
 	admin  *http.Server
 	sock   string
 	log    *slog.Logger
+	// sync is the CzRM worker, when --czrm is set; stopSync ends it and
+	// syncDone is closed when it has.
+	sync     *crmsync.Worker
+	stopSync context.CancelFunc
+	syncDone chan struct{}
 }
 
 func loadSite(path string) (*hub.Site, error) {
@@ -216,7 +237,28 @@ func startHub(ctx context.Context, cfg *serveConfig, log *slog.Logger) (*running
 	if err != nil {
 		return fail(err)
 	}
-	eng, err := hub.New(hub.Config{
+	var worker *crmsync.Worker
+	var eng *hub.Engine
+	if cfg.CzRMURL != "" {
+		up, o311, err := crmsync.NewCzRMBindings(cfg.CzRMURL, cfg.CzRMID, cfg.CzRMSecret, crmsync.Mapping{}, nil)
+		if err != nil {
+			return fail(fmt.Errorf("--czrm: %w", err))
+		}
+		worker, err = crmsync.New(crmsync.Config{Store: store, Upsert: up, Open311: o311, Location: site.Location(), Logger: log,
+			OnReportDelivered: func(protocol, id string) error {
+				_, err := eng.ReportDelivered(context.Background(), protocol, id)
+				return err
+			}})
+		if err != nil {
+			return fail(fmt.Errorf("crmsync: %w", err))
+		}
+	}
+	eng, err = hub.New(hub.Config{
+		OnCommit: func([]hub.Event) {
+			if worker != nil {
+				worker.Notify()
+			}
+		},
 		HashKey:           key,
 		Site:              site,
 		Store:             store,
@@ -230,11 +272,24 @@ func startHub(ctx context.Context, cfg *serveConfig, log *slog.Logger) (*running
 		return fail(err)
 	}
 	h.engine = eng
-	pages := []func(*echo.Echo){
+	pages := []func(*echo.Echo){}
+	if worker != nil {
+		pages = append(pages, crmsync.Mount(worker))
+		sctx, stop := context.WithCancel(context.Background())
+		h.sync, h.stopSync, h.syncDone = worker, stop, make(chan struct{})
+		go func() {
+			defer close(h.syncDone)
+			if err := worker.Run(sctx); err != nil && sctx.Err() == nil {
+				log.Error("crmsync stopped", "component", "crmsync", "err", err)
+			}
+		}()
+		log.Info("CzRM sync on", "component", "crmsync", "url", cfg.CzRMURL)
+	}
+	pages = append(pages,
 		kiosk.Mount(kiosk.Config{Engine: eng, PublicURL: public}),
 		display.Mount(display.Config{Engine: eng, Version: version}),
 		desk.Mount(desk.Config{Engine: eng, Accounts: acc, MaxWait: cfg.MaxWait, Secure: strings.HasPrefix(public, "https://")}),
-	}
+	)
 	h.api = httpapi.New(httpapi.Config{Engine: eng, Accounts: acc, Backup: store.WriteBackup, PublicURL: public, Version: version, Demo: cfg.Demo, Logger: log, Mount: pages})
 	h.http = &http.Server{Handler: h.api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
@@ -275,6 +330,10 @@ func (h *runningHub) Close() error {
 	if h.admin != nil {
 		_ = h.admin.Shutdown(ctx)
 		_ = os.Remove(h.sock)
+	}
+	if h.stopSync != nil {
+		h.stopSync()
+		<-h.syncDone
 	}
 	h.engine.Close()
 	if cerr := h.store.Close(); err == nil {
