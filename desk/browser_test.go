@@ -360,6 +360,7 @@ func TestBrowserParkAddServiceNoShowPause(t *testing.T) {
 	key(t, ctx, "f")
 	waitFor(t, ctx, "the finish form", `!document.querySelector('#finish-form').hidden`)
 	waitFor(t, ctx, "both services ticked", `document.querySelector('#delivered-informazioni').checked && document.querySelector('#delivered-certificati').checked`)
+	waitFor(t, ctx, "the focus in the finish form", `document.querySelector('#finish-form').contains(document.activeElement)`)
 	// Enter without an outcome asks for one.
 	key(t, ctx, kb.Enter)
 	waitFor(t, ctx, "the outcome asked", `document.querySelector('#err').innerText.includes('Scegli un esito')`)

@@ -29,6 +29,7 @@ usage:
   sportello totem   --hub URL --id ID --token TOKEN --printer SPEC [--profile NAME]
   sportello ticket-preview [--out FILE.png] [--profile NAME] [--number A023] [--lang it|en]
   sportello czrm    --addr HOST:PORT --data DIR [--demo]
+  sportello crmsync status|pending|dead|replay SEQ|discard SEQ|reset-cursor N --data DIR
   sportello sim     --scenario FILE [--days N] [--policy NAME,...] [--out DIR]
   sportello backup  --data DIR --out FILE
   sportello version
@@ -67,6 +68,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return sim.Main(ctx, rest, stdout, stderr)
 	case "czrm":
 		return runCzRM(ctx, rest, stdout, stderr)
+	case "crmsync":
+		return runCrmsync(ctx, rest, stdout, stderr)
 	case "report":
 		fmt.Fprintf(stderr, "sportello %s: not available in this version yet\n", cmd)
 		return 2

@@ -312,6 +312,12 @@ func TestBadFlagsAndSiteFiles(t *testing.T) {
 		{"backup without out", []string{"backup", "--data", dir}, "--out is required"},
 		{"backup of nothing", []string{"backup", "--data", filepath.Join(dir, "none"), "--out", filepath.Join(dir, "b.db")}, "no store"},
 		{"stray argument", []string{"serve", "extra"}, "unexpected argument"},
+		{"crmsync without command", []string{"crmsync"}, "usage"},
+		{"crmsync unknown command", []string{"crmsync", "fly", "--data", dir}, "unknown command"},
+		{"crmsync replay without a number", []string{"crmsync", "replay", "--data", dir}, "give one number"},
+		{"crmsync replay of a word", []string{"crmsync", "replay", "--data", dir, "x"}, "not a number"},
+		{"crmsync on nothing", []string{"crmsync", "status", "--data", filepath.Join(dir, "none")}, "no store"},
+		{"czrm bad addr", []string{"czrm", "--addr", "nowhere"}, "--addr"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -355,6 +361,12 @@ func TestServeInProcessAndBackup(t *testing.T) {
 	require.Equal(t, 0, run([]string{"backup", "--data", data, "--out", live}, &out, &errb), errb.String())
 	cancel()
 	require.Equal(t, 0, <-done)
+	out.Reset()
+	require.Equal(t, 0, run([]string{"crmsync", "status", "--data", data}, &out, &errb), errb.String())
+	require.Contains(t, out.String(), `"backlog"`)
+	out.Reset()
+	require.Equal(t, 0, run([]string{"crmsync", "dead", "--data", data}, &out, &errb), errb.String())
+	require.Equal(t, "[]\n", out.String())
 	stopped := filepath.Join(t.TempDir(), "stopped.db")
 	require.Equal(t, 0, run([]string{"backup", "--data", data, "--out", stopped}, &out, &errb), errb.String())
 	for _, f := range []string{live, stopped} {
