@@ -654,40 +654,96 @@ func TestOpenAPISession(t *testing.T) {
 	status, body = clerk.do(http.MethodPost, "/api/v1/virtual-queue", `{"service":"tributi","citizen":{}}`)
 	oaRequireProblem(t, status, body, http.StatusBadRequest, "missing_field")
 
-	// Admin: users and device enrolment.
-	status, body = admin.do(http.MethodGet, "/api/v1/admin/users", nil)
-	require.Equal(t, http.StatusOK, status, string(body))
-	require.Contains(t, string(body), `"username":"clerk03"`)
-	status, body = clerk.do(http.MethodGet, "/api/v1/admin/users", nil)
-	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
-	status, body = admin.do(http.MethodPut, "/api/v1/admin/users", `{"username":"clerk19","role":"clerk","password":"segreta-19"}`)
-	require.Equal(t, http.StatusOK, status, string(body))
-	status, body = anon.do(http.MethodPost, "/api/v1/auth/login", `{"username":"clerk19","password":"segreta-19"}`)
-	require.Equal(t, http.StatusOK, status, "the new user logs in: %s", body)
-	status, body = admin.do(http.MethodPut, "/api/v1/admin/users", `{"username":"clerk20","role":"clerk","password":"short"}`)
-	oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_password")
-	status, body = admin.do(http.MethodPut, "/api/v1/admin/users", `{"username":"clerk20","role":"boss","password":"segreta-20"}`)
-	oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_role")
-	status, body = sup.do(http.MethodPut, "/api/v1/admin/users", `{"username":"clerk20","role":"clerk","password":"segreta-20"}`)
-	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
-	status, body = admin.do(http.MethodPost, "/api/v1/admin/devices", `{"id":"4","kind":"display"}`)
-	require.Equal(t, http.StatusCreated, status, string(body))
-	newTok := decode[struct{ Token string }](t, body).Token
-	require.NotEmpty(t, newTok)
-	status, body = h.device("demo-display-4").do(http.MethodGet, "/api/v1/auth/me", nil)
-	oaRequireProblem(t, status, body, http.StatusUnauthorized, "invalid_token")
-	status, body = h.device(newTok).do(http.MethodGet, "/api/v1/auth/me", nil)
-	require.Equal(t, http.StatusOK, status, string(body))
-	status, body = admin.do(http.MethodPost, "/api/v1/admin/devices", `{"id":"9","kind":"display"}`)
-	oaRequireProblem(t, status, body, http.StatusNotFound, "display_not_found")
-	status, body = admin.do(http.MethodPost, "/api/v1/admin/devices", `{"id":"totem-9","kind":"totem"}`)
-	oaRequireProblem(t, status, body, http.StatusNotFound, "totem_not_found")
-	status, body = admin.do(http.MethodPost, "/api/v1/admin/devices", `{"id":"4","kind":"printer"}`)
-	oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_kind")
-	status, body = sup.do(http.MethodPost, "/api/v1/admin/devices", `{"id":"4","kind":"display"}`)
-	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
 	status, body = totem.do(http.MethodPost, "/api/v1/virtual-queue", `{"service":"tributi","citizen":{"fiscal_code":"RSSMRA85T10A562S"}}`)
 	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+
+	// Admin: the users, sorted by username. A new user logs in at once;
+	// replacing a user changes their role and password. (Device enrolment
+	// is near the end: it revokes demo-display-2.)
+	type userEntry struct {
+		Username string `json:"username"`
+		Role     string `json:"role"`
+		Locked   bool   `json:"locked"`
+	}
+	listUsers := func() []userEntry {
+		t.Helper()
+		status, body := admin.do(http.MethodGet, "/api/v1/admin/users", nil)
+		require.Equal(t, http.StatusOK, status, string(body))
+		us := decode[[]userEntry](t, body)
+		require.True(t, sort.SliceIsSorted(us, func(i, j int) bool { return us[i].Username < us[j].Username }), "sorted by username: %s", body)
+		return us
+	}
+	login := func(user, password string) (int, []byte) {
+		t.Helper()
+		data, err := json.Marshal(map[string]string{"username": user, "password": password})
+		require.NoError(t, err)
+		return anon.do(http.MethodPost, "/api/v1/auth/login", data)
+	}
+	users := listUsers()
+	require.Len(t, users, 20, "supervisor, admin and clerk01…clerk18")
+	require.Contains(t, users, userEntry{Username: "clerk03", Role: "clerk"})
+	require.Contains(t, users, userEntry{Username: "supervisor", Role: "supervisor"})
+	require.Contains(t, users, userEntry{Username: "admin", Role: "admin"})
+	status, body = admin.do(http.MethodPut, "/api/v1/admin/users", `{"username":"clerk19","role":"clerk","password":"segreta-19"}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.JSONEq(t, `{"username":"clerk19","role":"clerk","locked":false}`, string(body))
+	status, body = login("clerk19", "segreta-19")
+	require.Equal(t, http.StatusOK, status, "the new user logs in: %s", body)
+	c19 := h.device(decode[struct{ Token string }](t, body).Token)
+	status, body = c19.do(http.MethodGet, "/api/v1/auth/me", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.JSONEq(t, `{"id":"clerk19","role":"clerk"}`, string(body))
+	require.Contains(t, listUsers(), userEntry{Username: "clerk19", Role: "clerk"})
+	const newPassword = "ancora più segreta"
+	status, body = admin.do(http.MethodPut, "/api/v1/admin/users", `{"username":"clerk19","role":"supervisor","password":"`+newPassword+`"}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.JSONEq(t, `{"username":"clerk19","role":"supervisor","locked":false}`, string(body))
+	status, body = login("clerk19", "segreta-19")
+	oaRequireProblem(t, status, body, http.StatusUnauthorized, "invalid_credentials")
+	status, body = login("clerk19", newPassword)
+	require.Equal(t, http.StatusOK, status, "the new password: %s", body)
+	require.Equal(t, "supervisor", decode[struct{ Role string }](t, body).Role)
+	users = listUsers()
+	require.Len(t, users, 21)
+	require.Contains(t, users, userEntry{Username: "clerk19", Role: "supervisor"})
+	v.with(oaReqInvalidBody, func() {
+		for _, bad := range []struct{ body, code, field string }{
+			{`{"username":"clerk20","role":"clerk","password":"short"}`, "invalid_password", "password"},
+			{`{"username":"clerk20","role":"clerk","password":"` + strings.Repeat("x", 73) + `"}`, "invalid_password", "password"},
+			{`{"username":"clerk20","role":"clerk"}`, "invalid_password", "password"},
+			{`{"username":"clerk20","role":"boss","password":"segreta-20"}`, "invalid_role", "role"},
+			{`{"username":"clerk20","password":"segreta-20"}`, "invalid_role", "role"},
+			{`{"username":"","role":"clerk","password":"segreta-20"}`, "invalid_username", "username"},
+			{`{"username":"` + strings.Repeat("u", 65) + `","role":"clerk","password":"segreta-20"}`, "invalid_username", "username"},
+			{`{"role":"clerk","password":"segreta-20"}`, "invalid_username", "username"},
+			{`{"username":"clerk20","role":"clerk","password":"segreta-20","locked":false}`, "unknown_field", "locked"},
+			{`{"username":"clerk20","role":"clerk","password":20}`, "invalid_field", "password"},
+		} {
+			status, body = admin.do(http.MethodPut, "/api/v1/admin/users", bad.body)
+			bp := oaRequireProblem(t, status, body, http.StatusBadRequest, bad.code)
+			require.Equal(t, bad.field, bp.Field, bad.body)
+		}
+		status, body = admin.do(http.MethodPut, "/api/v1/admin/users", nil)
+		oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_json")
+	})
+	// 72 bytes, not characters: 40 "è" are 80 bytes.
+	status, body = admin.do(http.MethodPut, "/api/v1/admin/users", `{"username":"clerk20","role":"clerk","password":"`+strings.Repeat("è", 40)+`"}`)
+	require.Equal(t, "password", oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_password").Field)
+	for _, who := range []*client{clerk, sup, display} {
+		status, body = who.do(http.MethodGet, "/api/v1/admin/users", nil)
+		oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+		status, body = who.do(http.MethodPut, "/api/v1/admin/users", `{"username":"clerk20","role":"admin","password":"segreta-20"}`)
+		oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	}
+	v.with(oaReqNoCredentials, func() {
+		status, body = anon.do(http.MethodGet, "/api/v1/admin/users", nil)
+		oaRequireProblem(t, status, body, http.StatusUnauthorized, "unauthorized")
+		status, body = anon.do(http.MethodPut, "/api/v1/admin/users", `{"username":"clerk20","role":"admin","password":"segreta-20"}`)
+		oaRequireProblem(t, status, body, http.StatusUnauthorized, "unauthorized")
+	})
+	require.Len(t, listUsers(), 21, "no rejected request made clerk20")
+	status, body = login("clerk20", "segreta-20")
+	oaRequireProblem(t, status, body, http.StatusUnauthorized, "invalid_credentials")
 
 	// A visit: call, recall, start, finish with outcome and services.
 	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/call-next", nil)
@@ -1135,6 +1191,8 @@ func TestOpenAPISession(t *testing.T) {
 	// Help at a totem.
 	status, _ = totem.do(http.MethodPost, "/api/v1/totems/totem-1/help", nil)
 	require.Equal(t, http.StatusAccepted, status)
+	status, _ = clerk.do(http.MethodPost, "/api/v1/totems/totem-1/help", nil)
+	require.Equal(t, http.StatusAccepted, status)
 	status, _ = clerk.do(http.MethodPost, "/api/v1/totems/totem-2/help", "{}")
 	require.Equal(t, http.StatusAccepted, status)
 	status, body = display.do(http.MethodPost, "/api/v1/totems/totem-1/help", nil)
@@ -1291,11 +1349,12 @@ func TestOpenAPISession(t *testing.T) {
 	require.JSONEq(t, notice, string(body))
 
 	// Park: the citizen goes to fetch a document; only counter 3 calls
-	// them back, and only by name. (json.go's ticketJSON carries neither
-	// parked nor requested yet: those two are checked on the engine.)
+	// them back, and only by name.
 	type staffTicket struct {
 		ID, Number, Status, Target, Outcome, Notes string
 		Counter                                    *string
+		Parked                                     bool
+		Requested                                  []string
 	}
 	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/open", nil)
 	require.Equal(t, http.StatusOK, status, string(body))
@@ -1308,6 +1367,8 @@ func TestOpenAPISession(t *testing.T) {
 	oaRequireProblem(t, status, body, http.StatusConflict, "no_current_ticket")
 	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/call", `{"ticket":"`+res.ID+`"}`)
 	require.Equal(t, http.StatusOK, status, string(body))
+	require.NotContains(t, string(body), `"parked":`, "omitted when false")
+	require.NotContains(t, string(body), `"requested":`, "omitted when empty")
 
 	// A second service for the same visit.
 	v.with(oaReqInvalidBody, func() {
@@ -1338,9 +1399,8 @@ func TestOpenAPISession(t *testing.T) {
 	require.Equal(t, res.ID, added.ID)
 	require.Equal(t, "called", added.Status)
 	require.Equal(t, "3", *added.Counter)
-	tv, err := h.Engine.Ticket(res.ID)
-	require.NoError(t, err)
-	require.Equal(t, []string{"certificati"}, tv.Ticket.Requested)
+	require.Equal(t, []string{"certificati"}, added.Requested)
+	require.False(t, added.Parked)
 	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/add-service", `{"service":"certificati"}`)
 	p = oaRequireProblem(t, status, body, http.StatusBadRequest, "duplicate_service")
 	require.Equal(t, "service", p.Field, "a service already added")
@@ -1391,9 +1451,20 @@ func TestOpenAPISession(t *testing.T) {
 	require.Equal(t, "waiting", parked.Status)
 	require.Nil(t, parked.Counter)
 	require.Equal(t, "3", parked.Target, "reserved to its counter")
-	tv, err = h.Engine.Ticket(res.ID)
-	require.NoError(t, err)
-	require.True(t, tv.Ticket.Parked)
+	require.True(t, parked.Parked)
+	require.Equal(t, []string{"certificati"}, parked.Requested)
+	status, body = sup.do(http.MethodGet, "/api/v1/tickets/"+res.ID, nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.True(t, decode[staffTicket](t, body).Parked, "GET shows it parked")
+	status, body = clerk.do(http.MethodGet, "/api/v1/tickets?status=waiting&service=residenza", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	var listedParked bool
+	for _, tk := range decode[[]staffTicket](t, body) {
+		if tk.ID == res.ID {
+			listedParked = tk.Parked
+		}
+	}
+	require.True(t, listedParked, "the listing shows it parked: %s", body)
 	status, body = clerk.do(http.MethodPost, "/api/v1/counters/3/park", nil)
 	oaRequireProblem(t, status, body, http.StatusConflict, "no_current_ticket")
 	// call-next never picks it, not even at its own counter, and another
@@ -1414,9 +1485,9 @@ func TestOpenAPISession(t *testing.T) {
 	require.Equal(t, "called", back.Status)
 	require.Equal(t, "3", *back.Counter)
 	require.Empty(t, back.Target)
-	tv, err = h.Engine.Ticket(res.ID)
-	require.NoError(t, err)
-	require.False(t, tv.Ticket.Parked, "called back: no longer parked")
+	require.False(t, back.Parked, "called back: no longer parked")
+	require.NotContains(t, string(body), `"parked":`, "omitted when false")
+	require.Equal(t, []string{"certificati"}, back.Requested)
 
 	// The supervisor closes counter 3 with clerk03's citizen at it: the
 	// ticket waits again.
@@ -1546,6 +1617,10 @@ func TestOpenAPISession(t *testing.T) {
 	actors, details := audited("ticket.called", called.Number)
 	require.Equal(t, []string{"clerk03"}, actors, "clerk03's call-next")
 	require.Equal(t, []string{"counter 3"}, details)
+	actors, _ = audited("totem.help", "totem-1")
+	require.Equal(t, []string{"totem-1", "clerk03"}, actors, "help records who raised it")
+	actors, _ = audited("totem.help", "totem-2")
+	require.Equal(t, []string{"clerk03"}, actors)
 	actors, _ = audited("ticket.issued", first.Number)
 	require.Equal(t, []string{"totem-1"}, actors)
 	actors, _ = audited("ticket.issued", res.Number)
@@ -1670,6 +1745,85 @@ func TestOpenAPISession(t *testing.T) {
 		status, body = anon.do(http.MethodGet, "/api/v1/audit/logins", nil)
 		oaRequireProblem(t, status, body, http.StatusUnauthorized, "unauthorized")
 	})
+
+	// Device enrolment, late: it revokes demo-display-2, which the
+	// heartbeats above use. The token is shown once; enrolling again
+	// revokes the older one.
+	type enrolment struct{ ID, Kind, Token string }
+	d2 := h.device("demo-display-2")
+	v.with(oaReqInvalidBody, func() {
+		for _, bad := range []struct{ body, code, field string }{
+			{`{"id":"2","kind":"printer"}`, "invalid_kind", "kind"},
+			{`{"id":"2"}`, "invalid_kind", "kind"},
+			{`{"id":"2","kind":"display","token":"mine"}`, "unknown_field", "token"},
+			{`{"id":2,"kind":"display"}`, "invalid_field", "id"},
+		} {
+			status, body = admin.do(http.MethodPost, "/api/v1/admin/devices", bad.body)
+			bp := oaRequireProblem(t, status, body, http.StatusBadRequest, bad.code)
+			require.Equal(t, bad.field, bp.Field, bad.body)
+		}
+		status, body = admin.do(http.MethodPost, "/api/v1/admin/devices", nil)
+		oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_json")
+	})
+	for _, bad := range []struct{ body, code string }{
+		{`{"id":"9","kind":"display"}`, "display_not_found"},
+		{`{"id":"totem-1","kind":"display"}`, "display_not_found"},
+		{`{"id":"totem-9","kind":"totem"}`, "totem_not_found"},
+		{`{"id":"2","kind":"totem"}`, "totem_not_found"},
+		{`{"id":"","kind":"totem"}`, "totem_not_found"},
+	} {
+		status, body = admin.do(http.MethodPost, "/api/v1/admin/devices", bad.body)
+		require.Equal(t, "id", oaRequireProblem(t, status, body, http.StatusNotFound, bad.code).Field, bad.body)
+	}
+	for _, who := range []*client{clerk, sup, d2} {
+		status, body = who.do(http.MethodPost, "/api/v1/admin/devices", `{"id":"2","kind":"display"}`)
+		oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	}
+	v.with(oaReqNoCredentials, func() {
+		status, body = anon.do(http.MethodPost, "/api/v1/admin/devices", `{"id":"2","kind":"display"}`)
+		oaRequireProblem(t, status, body, http.StatusUnauthorized, "unauthorized")
+	})
+	status, body = d2.do(http.MethodGet, "/api/v1/auth/me", nil)
+	require.Equal(t, http.StatusOK, status, "rejected enrolments revoke nothing: %s", body)
+	status, body = admin.do(http.MethodPost, "/api/v1/admin/devices", `{"id":"2","kind":"display"}`)
+	require.Equal(t, http.StatusCreated, status, string(body))
+	enrolled := decode[enrolment](t, body)
+	require.Equal(t, "2", enrolled.ID)
+	require.Equal(t, "display", enrolled.Kind)
+	require.NotEmpty(t, enrolled.Token)
+	require.NotEqual(t, "demo-display-2", enrolled.Token)
+	status, body = d2.do(http.MethodPost, "/api/v1/displays/2/heartbeat", nil)
+	oaRequireProblem(t, status, body, http.StatusUnauthorized, "invalid_token")
+	status, body = d2.do(http.MethodGet, "/api/v1/auth/me", nil)
+	oaRequireProblem(t, status, body, http.StatusUnauthorized, "invalid_token")
+	newD2 := h.device(enrolled.Token)
+	status, body = newD2.do(http.MethodPost, "/api/v1/displays/2/heartbeat", `{"version":"test"}`)
+	require.Equal(t, http.StatusNoContent, status, string(body))
+	status, body = newD2.do(http.MethodGet, "/api/v1/auth/me", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.JSONEq(t, `{"id":"2","device":"display"}`, string(body))
+	status, body = display.do(http.MethodGet, "/api/v1/auth/me", nil)
+	require.Equal(t, http.StatusOK, status, "another display keeps its token: %s", body)
+	// Enrolled again: a new token, and the one just issued stops working.
+	status, body = admin.do(http.MethodPost, "/api/v1/admin/devices", `{"id":"2","kind":"display"}`)
+	require.Equal(t, http.StatusCreated, status, string(body))
+	again2 := decode[enrolment](t, body)
+	require.NotEqual(t, enrolled.Token, again2.Token)
+	status, body = newD2.do(http.MethodGet, "/api/v1/auth/me", nil)
+	oaRequireProblem(t, status, body, http.StatusUnauthorized, "invalid_token")
+	status, body = h.device(again2.Token).do(http.MethodPost, "/api/v1/displays/2/heartbeat", nil)
+	require.Equal(t, http.StatusNoContent, status, string(body))
+	// A totem likewise.
+	status, body = admin.do(http.MethodPost, "/api/v1/admin/devices", `{"id":"totem-3","kind":"totem"}`)
+	require.Equal(t, http.StatusCreated, status, string(body))
+	t3 := decode[enrolment](t, body)
+	require.Equal(t, "totem-3", t3.ID)
+	require.Equal(t, "totem", t3.Kind)
+	status, body = h.device("demo-totem-3").do(http.MethodGet, "/api/v1/auth/me", nil)
+	oaRequireProblem(t, status, body, http.StatusUnauthorized, "invalid_token")
+	status, body = h.device(t3.Token).do(http.MethodGet, "/api/v1/auth/me", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.JSONEq(t, `{"id":"totem-3","device":"totem"}`, string(body))
 
 	// The end of the day, last of all: it closes every open ticket and
 	// every counter.
