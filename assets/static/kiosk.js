@@ -435,6 +435,8 @@
     if (el.dataset.go) { show(el.dataset.go); return; }
     if (el.dataset.service) {
       state = { service: el.dataset.service, key: newKey() };
+      // A service that takes no priority categories skips the question.
+      if ((SERVICES[state.service] || {}).no_priority) { issue('none'); return; }
       show('s-priority');
       return;
     }

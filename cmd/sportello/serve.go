@@ -262,7 +262,10 @@ func startHub(ctx context.Context, cfg *serveConfig, log *slog.Logger) (*running
 		HashKey:           key,
 		Site:              site,
 		Store:             store,
-		Policy:            hub.FairPolicyFor(site, hub.FairPolicyConfig{MaxWait: cfg.MaxWait}),
+		// Rebuilt from the admin catalogue: edited targets order the queue.
+		PolicyFor: func(s *hub.Site) hub.Policy {
+			return hub.FairPolicyFor(s, hub.FairPolicyConfig{MaxWait: cfg.MaxWait})
+		},
 		AutoNoShowRecalls: cfg.NoShowAt,
 		PublicURL:         public,
 		Version:           version,
