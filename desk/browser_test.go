@@ -335,10 +335,15 @@ func TestBrowserParkAddServiceNoShowPause(t *testing.T) {
 	waitFor(t, ctx, "two services", `document.querySelector('#cur-services').textContent.includes('Certificati')`)
 	assert.Equal(t, []string{"certificati"}, findTicket(t, h, "I001").Requested)
 
-	// P: park it with a note; it shows among the parked.
+	// P: park it with a note; it shows among the parked. The form is ready
+	// (shown, empty, focused, marked data-ready) before the first keystroke,
+	// and the page no longer busy with the previous action, whose answer
+	// must not take the focus away.
+	waitFor(t, ctx, "the page idle", `!document.body.classList.contains('busy')`)
 	key(t, ctx, "p")
-	waitFor(t, ctx, "the park form", `!document.querySelector('#park-form').hidden && document.activeElement.id === 'park-notes'`)
+	waitFor(t, ctx, "the park form ready", `!document.querySelector('#park-form').hidden && document.querySelector('#park-form').dataset.ready === 'true' && document.activeElement.id === 'park-notes' && document.querySelector('#park-notes').value === ''`)
 	key(t, ctx, "Va a prendere la fototessera")
+	waitFor(t, ctx, "the note typed", `document.querySelector('#park-notes').value === 'Va a prendere la fototessera' && document.activeElement.id === 'park-notes'`)
 	click(t, ctx, "#park-submit")
 	waitFor(t, ctx, "I001 parked", `!!document.querySelector('#parked tbody tr[data-number="I001"]') && !document.querySelector('#cur-number')`)
 	assert.Contains(t, text(t, ctx, `#parked tbody tr[data-number="I001"]`), "Va a prendere la fototessera")
