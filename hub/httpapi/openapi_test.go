@@ -2186,6 +2186,21 @@ func TestOpenAPISession(t *testing.T) {
 		"service.created", "service.updated", "counter.created", "user.created", "user.updated", "device.enrolled"} {
 		require.True(t, types[want], "the live feed sent no %s", want)
 	}
+	// Every kind of change the session made is in the audit trail, each
+	// line with who and when.
+	status, body = sup.do(http.MethodGet, "/api/v1/audit?limit=1000", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	inTrail := map[string]bool{}
+	for _, a := range decode[[]auditEntry](t, body) {
+		require.NotEmpty(t, a.Actor, "%+v", a)
+		require.NotEmpty(t, a.At, "%+v", a)
+		inTrail[a.Action] = true
+	}
+	for typ := range types {
+		if typ != "snapshot" {
+			require.True(t, inTrail[typ], "%s is on the live feed but not in the audit trail", typ)
+		}
+	}
 	// notice.changed carries the notice, never who set it.
 	require.Len(t, notices, 2)
 	require.Equal(t, noticeSeq, notices[1].Seq)
