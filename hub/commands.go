@@ -647,6 +647,9 @@ func (e *Engine) Book(ctx context.Context, r BookRequest) (*Appointment, error) 
 		if !r.Priority.Valid() {
 			return nil, FieldError("invalid_priority", "priority", "unknown priority %q", r.Priority)
 		}
+		if sv, _ := tx.e.site.Service(r.Service); sv.NoPriority && r.Priority != PriorityNone {
+			return nil, FieldError("priority_not_offered", "priority", "service %q takes no priority categories", sv.ID)
+		}
 		if r.Strict {
 			if err := tx.checkSlot(r.Service, r.Slot, r.Priority); err != nil {
 				return nil, err
