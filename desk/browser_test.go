@@ -335,10 +335,15 @@ func TestBrowserParkAddServiceNoShowPause(t *testing.T) {
 	waitFor(t, ctx, "two services", `document.querySelector('#cur-services').textContent.includes('Certificati')`)
 	assert.Equal(t, []string{"certificati"}, findTicket(t, h, "I001").Requested)
 
-	// P: park it with a note; it shows among the parked.
+	// P: park it with a note; it shows among the parked. The form is ready
+	// (shown, empty, focused, marked data-ready) before the first keystroke,
+	// and the page no longer busy with the previous action, whose answer
+	// must not take the focus away.
+	waitFor(t, ctx, "the page idle", `!document.body.classList.contains('busy')`)
 	key(t, ctx, "p")
-	waitFor(t, ctx, "the park form", `!document.querySelector('#park-form').hidden && document.activeElement.id === 'park-notes'`)
+	waitFor(t, ctx, "the park form ready", `!document.querySelector('#park-form').hidden && document.querySelector('#park-form').dataset.ready === 'true' && document.activeElement.id === 'park-notes' && document.querySelector('#park-notes').value === ''`)
 	key(t, ctx, "Va a prendere la fototessera")
+	waitFor(t, ctx, "the note typed", `document.querySelector('#park-notes').value === 'Va a prendere la fototessera' && document.activeElement.id === 'park-notes'`)
 	click(t, ctx, "#park-submit")
 	waitFor(t, ctx, "I001 parked", `!!document.querySelector('#parked tbody tr[data-number="I001"]') && !document.querySelector('#cur-number')`)
 	assert.Contains(t, text(t, ctx, `#parked tbody tr[data-number="I001"]`), "Va a prendere la fototessera")
@@ -388,4 +393,100 @@ func TestBrowserParkAddServiceNoShowPause(t *testing.T) {
 	v, err = h.Engine.Counter("1")
 	require.NoError(t, err)
 	assert.Equal(t, hub.CounterClosed, v.Counter.State)
+}
+
+// An admin adds a service and puts it in desk 7's profile through the
+// page, with no file edited; a refused edit shows why and changes nothing.
+// The new service can then be issued through the API, the supervisor sees
+// its queue, and clerk07 at desk 7 sees and calls its ticket. Both
+// changes are in the action audit with the admin as actor.
+func TestBrowserAdminCatalogue(t *testing.T) {
+	h := startHub(t, nil, desk.Config{})
+	ctx := tab(t)
+	browserLogin(t, ctx, h, "admin", "/admin")
+	waitFor(t, ctx, "the catalogue", `document.querySelectorAll('#services tbody tr button[data-edit-service]').length === 13`)
+
+	// A new service, typed into the form.
+	run(t, ctx,
+		chromedpSendKeys("#svc-id", "passaporti"),
+		chromedpSendKeys("#svc-prefix", "PS"),
+		chromedpSendKeys("#svc-name-it", "Passaporti"),
+		chromedpSendKeys("#svc-name-en", "Passports"),
+		chromedpSendKeys("#svc-target", "12"),
+		chromedpSendKeys("#svc-time", "9"),
+	)
+	choose(t, ctx, "#svc-category", "dispositivo")
+	click(t, ctx, "#svc-submit")
+	waitFor(t, ctx, "the new service listed", `!!document.querySelector('#services tr[data-service="passaporti"]')`)
+	row := text(t, ctx, `#services tr[data-service="passaporti"]`)
+	assert.Contains(t, row, "Passaporti")
+	assert.Contains(t, row, "PS")
+	assert.Contains(t, row, "12 min")
+	sv, ok := h.Engine.Site().Service("passaporti")
+	require.True(t, ok)
+	assert.Equal(t, hub.Text{IT: "Passaporti", EN: "Passports"}, sv.Name)
+	assert.Equal(t, 12*time.Minute, sv.TargetWait)
+	assert.Equal(t, 9*time.Minute, sv.ServiceTime)
+	assert.Equal(t, hub.Dispositivo, sv.Category)
+	assert.False(t, sv.Inactive)
+
+	// A refused edit: the prefix of another service. The form says so and
+	// nothing changes.
+	seq := h.Engine.LastSeq()
+	click(t, ctx, "#edit-service-passaporti")
+	waitFor(t, ctx, "the form on passaporti", `document.querySelector('#svc-id').value === 'passaporti' && document.querySelector('#svc-id').readOnly && document.activeElement.id === 'svc-prefix'`)
+	require.True(t, eval[bool](t, ctx, `(document.querySelector('#svc-prefix').value = '') === ''`))
+	run(t, ctx, chromedpSendKeys("#svc-prefix", "A"))
+	click(t, ctx, "#svc-submit")
+	waitFor(t, ctx, "the refusal", `!document.querySelector('#svc-error').hidden && document.querySelector('#svc-error').innerText.includes('prefisso')`)
+	assert.Equal(t, seq, h.Engine.LastSeq(), "a refused edit commits nothing")
+	sv, _ = h.Engine.Site().Service("passaporti")
+	assert.Equal(t, "PS", sv.Prefix)
+	click(t, ctx, "#svc-new")
+	waitFor(t, ctx, "the form empty again", `document.querySelector('#svc-id').value === '' && !document.querySelector('#svc-id').readOnly`)
+
+	// Desk 7's name and profile, edited in the place form: the new service
+	// is offered at once (no reload).
+	waitFor(t, ctx, "the places", `!!document.querySelector('#edit-counter-7')`)
+	click(t, ctx, "#edit-counter-7")
+	waitFor(t, ctx, "the place form on desk 7", `document.querySelector('#ctr-id').value === '7' && document.querySelector('#ctr-kind').disabled && !!document.querySelector('#ctr-svc-passaporti')`)
+	assert.True(t, eval[bool](t, ctx, `document.querySelector('#ctr-svc-cie').checked && document.querySelector('#ctr-svc-residenza').checked`), "the current profile is ticked")
+	assert.False(t, eval[bool](t, ctx, `!!document.querySelector('#ctr-svc-suap')`), "no room services for a desk")
+	click(t, ctx, "#ctr-svc-passaporti")
+	click(t, ctx, "#ctr-svc-residenza")
+	click(t, ctx, "#ctr-submit")
+	waitFor(t, ctx, "desk 7's new profile listed", `document.querySelector('#counters tr[data-counter="7"]').innerText.includes('Passaporti') && document.querySelector('#services tr[data-service="passaporti"] td.places').textContent === '7'`)
+	v, err := h.Engine.Counter("7")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"cie", "passaporti"}, v.Counter.Services)
+	def, _ := h.Engine.Site().Counter("7")
+	assert.Equal(t, []string{"cie", "passaporti"}, def.Services, "the stored default follows")
+	waitFor(t, ctx, "the audit", `!!document.querySelector('#audit tr[data-action="service.created"][data-actor="admin"]') && !!document.querySelector('#audit tr[data-action="counter.updated"][data-actor="admin"]')`)
+	assert.Contains(t, text(t, ctx, `#audit tr[data-action="service.created"]`), "service passaporti")
+	shot(t, ctx, "admin-catalogue")
+
+	// Issued through the API by a totem.
+	r := do(t, http.DefaultClient, http.MethodPost, h.URL+"/api/v1/tickets", `{"service":"passaporti"}`,
+		map[string]string{"Authorization": "Bearer demo-totem-1", "Content-Type": "application/json"})
+	require.Equal(t, http.StatusCreated, r.Status, r.Body)
+	var tk struct{ Number, Service string }
+	r.JSON(t, &tk)
+	assert.Equal(t, "PS001", tk.Number)
+
+	// The supervisor's queues have the new service, with its ticket.
+	sup := tab(t)
+	browserLogin(t, sup, h, "supervisor", "/supervisor")
+	waitFor(t, sup, "the passaporti queue", `(() => { const r = document.querySelector('#queues tr[data-service="passaporti"]'); return r && r.innerText.includes('Passaporti') && r.innerText.includes('1'); })()`)
+
+	// Clerk07 at desk 7 sees it waiting and calls it.
+	cl := tab(t)
+	browserLogin(t, cl, h, "clerk07", "/desk")
+	choose(t, cl, "#counter-select", "7")
+	key(t, cl, kb.Enter)
+	waitFor(t, cl, "desk 7 open", `document.querySelector('#state').classList.contains('open')`)
+	waitFor(t, cl, "PS001 waiting", `!!document.querySelector('#waiting tbody tr[data-number="PS001"]')`)
+	assert.Contains(t, text(t, cl, `#waiting tbody tr[data-number="PS001"]`), "Passaporti")
+	key(t, cl, "n")
+	waitFor(t, cl, "PS001 called", curNumber+` === 'PS001'`)
+	assert.Contains(t, text(t, cl, "#cur-service"), "Passaporti")
 }

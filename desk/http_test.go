@@ -440,3 +440,57 @@ func TestConcurrentCallNextNeverSharesATicket(t *testing.T) {
 		assert.Len(t, v.Ticket.Steps, 1, v.Ticket.Number)
 	}
 }
+
+// The admin's changes made from the page (the session cookie) need the
+// session's CSRF token like every other change: without it each is refused
+// and nothing is committed; with it they go through. A user the admin
+// changes loses their open page session at once.
+func TestAdminChangesNeedCSRF(t *testing.T) {
+	h := startHub(t, nil, desk.Config{})
+	adm, clerk := client(t), client(t)
+	csrf := pageLogin(t, h, adm, "admin")
+	pageLogin(t, h, clerk, "clerk01")
+	changes := []struct{ method, path, body string }{
+		{http.MethodPut, "/api/v1/admin/users", `{"username":"clerk01","role":"supervisor","password":"nuova-password"}`},
+		{http.MethodPatch, "/api/v1/admin/users/clerk01", `{"disabled":true}`},
+		{http.MethodPost, "/api/v1/admin/devices", `{"id":"totem-2","kind":"totem"}`},
+		{http.MethodPut, "/api/v1/admin/services/passaporti", `{"prefix":"PS","name":{"it":"Passaporti"},"category":"dispositivo","target_wait_min":12,"service_time_min":9}`},
+		{http.MethodPut, "/api/v1/admin/counters/19", `{"kind":"counter","name":{"it":"Sportello 19"},"services":["certificati"]}`},
+	}
+	seq := h.Engine.LastSeq()
+	for _, c := range changes {
+		r := api(t, adm, "", c.method, h.URL+c.path, c.body)
+		assert.Equal(t, http.StatusForbidden, r.Status, "%s %s: %s", c.method, c.path, r.Body)
+		assert.Equal(t, "csrf_failed", problemCode(t, r), c.path)
+		r = api(t, adm, "0123456789abcdef0123456789abcdef", c.method, h.URL+c.path, c.body)
+		assert.Equal(t, "csrf_failed", problemCode(t, r), c.path)
+	}
+	assert.Equal(t, seq, h.Engine.LastSeq(), "nothing committed without the token")
+	_, ok := h.Engine.Site().Service("passaporti")
+	assert.False(t, ok)
+	r := do(t, clerk, http.MethodGet, h.URL+"/desk", "", nil)
+	require.Equal(t, http.StatusOK, r.Status, "clerk01's session lives on")
+	_, err := h.Accounts.Authenticate("demo-totem-2")
+	require.NoError(t, err, "the totem's token was not replaced")
+
+	for _, c := range changes {
+		r := api(t, adm, csrf, c.method, h.URL+c.path, c.body)
+		assert.Less(t, r.Status, 300, "%s %s: %s", c.method, c.path, r.Body)
+	}
+	_, ok = h.Engine.Site().Service("passaporti")
+	assert.True(t, ok)
+	_, ok = h.Engine.Site().Counter("19")
+	assert.True(t, ok)
+	// clerk01 was changed: the page session is over, back to the login.
+	r = do(t, clerk, http.MethodGet, h.URL+"/desk", "", nil)
+	assert.Equal(t, http.StatusSeeOther, r.Status)
+	assert.True(t, strings.HasPrefix(r.Header.Get("Location"), "/login?"), r.Header.Get("Location"))
+	entries, err := h.Engine.Audit(seq, 0, "admin")
+	require.NoError(t, err)
+	var actions []string
+	for _, a := range entries {
+		actions = append(actions, a.Action+" "+a.Target)
+	}
+	assert.Equal(t, []string{"user.updated user clerk01", "user.updated user clerk01", "device.enrolled device totem-2",
+		"service.created service passaporti", "counter.created counter 19"}, actions)
+}

@@ -3,11 +3,15 @@ package hub
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -55,6 +59,9 @@ type User struct {
 	PasswordHash []byte    `json:"password_hash"`
 	Failures     int       `json:"failures"`
 	LockedUntil  time.Time `json:"locked_until"`
+	// Disabled users cannot log in; an admin disables instead of deleting
+	// so that the audit trail keeps naming someone who exists.
+	Disabled bool `json:"disabled,omitempty"`
 }
 
 // Session is a login: the bearer token (stored only as its hash) with its
@@ -92,6 +99,9 @@ type AuthStore interface {
 	PutSession(s *Session) error
 	Session(tokenHash string) (*Session, error)
 	DeleteSession(tokenHash string) error
+	// Sessions lists a user's open sessions (the admin is told how many
+	// a change ends).
+	Sessions(username string) ([]*Session, error)
 	PutDevice(d *Device) error
 	DeviceByToken(tokenHash string) (*Device, error)
 	// AppendLogin and Logins keep the login audit: who logged in, failed
@@ -104,7 +114,7 @@ type AuthStore interface {
 type LoginRecord struct {
 	At       time.Time `json:"at"`
 	Username string    `json:"username"`
-	Action   string    `json:"action"` // login, login_failed, locked, logout
+	Action   string    `json:"action"` // login, login_failed, locked, disabled, logout
 	Detail   string    `json:"detail,omitempty"`
 }
 
@@ -151,7 +161,48 @@ func NewAccounts(cfg AccountsConfig) *Accounts {
 
 // HashPassword returns the bcrypt hash of a password.
 func (a *Accounts) HashPassword(password string) ([]byte, error) {
-	return bcrypt.GenerateFromPassword([]byte(password), a.cfg.BcryptCost)
+	return bcrypt.GenerateFromPassword(passwordBytes(password), a.cfg.BcryptCost)
+}
+
+// passwordBytes is what bcrypt sees of a password. bcrypt reads at most 72
+// bytes, and passwords are counted in characters (72 accented letters are
+// up to 144 bytes), so a longer one is first reduced to its SHA-256 in
+// base64 (44 bytes): every character counts, and the passwords of up to
+// 72 bytes hash as they always did.
+func passwordBytes(password string) []byte {
+	if len(password) <= 72 {
+		return []byte(password)
+	}
+	sum := sha256.Sum256([]byte(password))
+	return []byte(base64.StdEncoding.EncodeToString(sum[:]))
+}
+
+// Password and username lengths, in characters.
+const (
+	MinPassword = 8
+	MaxPassword = 72
+	MaxUsername = 64
+)
+
+// ValidUsername checks a username: 1-64 characters on one line, without
+// spaces around it.
+func ValidUsername(username string) error {
+	n := utf8.RuneCountInString(username)
+	switch {
+	case !utf8.ValidString(username) || n == 0 || n > MaxUsername:
+		return FieldError("invalid_username", "username", "a username is 1-%d characters", MaxUsername)
+	case strings.ContainsFunc(username, unicode.IsControl) || strings.TrimSpace(username) != username:
+		return FieldError("invalid_username", "username", "a username has no control characters and no spaces around it")
+	}
+	return nil
+}
+
+// ValidPassword checks a password: 8-72 characters (not bytes).
+func ValidPassword(password string) error {
+	if n := utf8.RuneCountInString(password); !utf8.ValidString(password) || n < MinPassword || n > MaxPassword {
+		return FieldError("invalid_password", "password", "a password is %d-%d characters", MinPassword, MaxPassword)
+	}
+	return nil
 }
 
 // EnsureUser creates the user with the given password hash if missing.
@@ -169,8 +220,8 @@ func (a *Accounts) SetUser(username string, role Role, password string) error {
 	if !role.Valid() {
 		return FieldError("invalid_role", "role", "unknown role %q", role)
 	}
-	if username == "" || len(username) > 64 {
-		return FieldError("invalid_username", "username", "a username is 1-64 characters")
+	if err := ValidUsername(username); err != nil {
+		return err
 	}
 	h, err := a.HashPassword(password)
 	if err != nil {
@@ -199,7 +250,7 @@ func (a *Accounts) Login(username, password string) (token string, s *Session, e
 	u, err := a.cfg.Store.User(username)
 	if errors.Is(err, ErrNotFound) {
 		// Spend the same time as a real check.
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		_ = bcrypt.CompareHashAndPassword(dummyHash, passwordBytes(password))
 		a.record(now, username, "login_failed", "unknown user")
 		return "", nil, ErrInvalidCredentials
 	}
@@ -210,7 +261,7 @@ func (a *Accounts) Login(username, password string) (token string, s *Session, e
 		a.record(now, username, "locked", "attempt while locked")
 		return "", nil, Errorf(KindUnauthorized, "account_locked", "too many failed attempts: try again after %s", u.LockedUntil.Format("15:04"))
 	}
-	if bcrypt.CompareHashAndPassword(u.PasswordHash, []byte(password)) != nil {
+	if bcrypt.CompareHashAndPassword(u.PasswordHash, passwordBytes(password)) != nil {
 		u.Failures++
 		if u.Failures >= a.cfg.MaxFailures {
 			u.LockedUntil = now.Add(a.cfg.LockFor)
@@ -225,6 +276,11 @@ func (a *Accounts) Login(username, password string) (token string, s *Session, e
 		}
 		a.record(now, username, "login_failed", detail)
 		return "", nil, ErrInvalidCredentials
+	}
+	if u.Disabled {
+		// Told only to someone who knows the password, like a lockout.
+		a.record(now, username, "disabled", "attempt on a disabled account")
+		return "", nil, Errorf(KindUnauthorized, "account_disabled", "this account is disabled: ask an administrator")
 	}
 	if u.Failures != 0 {
 		u.Failures = 0
@@ -244,10 +300,19 @@ func (a *Accounts) Login(username, password string) (token string, s *Session, e
 // record appends to the login audit; a failure to write it is not a
 // reason to refuse a login, so it is only logged by the store.
 func (a *Accounts) record(at time.Time, username, action, detail string) {
-	if len(username) > 64 {
-		username = username[:64]
+	if r := []rune(username); len(r) > MaxUsername {
+		username = string(r[:MaxUsername])
 	}
 	_ = a.cfg.Store.AppendLogin(LoginRecord{At: at, Username: username, Action: action, Detail: detail})
+}
+
+// User reads one user; a missing one is user_not_found.
+func (a *Accounts) User(username string) (*User, error) {
+	u, err := a.cfg.Store.User(username)
+	if errors.Is(err, ErrNotFound) {
+		return nil, &Error{Kind: KindNotFound, Code: "user_not_found", Field: "username", Message: fmt.Sprintf("no user %q", clip(username))}
+	}
+	return u, err
 }
 
 // Users lists the users.

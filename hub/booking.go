@@ -77,7 +77,7 @@ type SlotInfo struct {
 // Slots lists the slots of a service on a day (YYYY-MM-DD) with what is
 // still free.
 func (e *Engine) Slots(service, day string) ([]SlotInfo, error) {
-	if _, ok := e.site.Service(service); !ok {
+	if _, ok := e.Site().Service(service); !ok {
 		return nil, unknownService("service", service)
 	}
 	d, err := time.ParseInLocation("2006-01-02", day, e.loc)
@@ -269,8 +269,8 @@ func (e *Engine) JoinQueue(ctx context.Context, r JoinRequest) (*Appointment, er
 	}
 	key := e.PersonKey(cz.FiscalCode)
 	v, err := e.do(ctx, r.By, func(tx *txn) (any, error) {
-		if _, ok := tx.e.site.Service(r.Service); !ok {
-			return nil, unknownService("service", r.Service)
+		if err := tx.e.site.bookable(r.Service); err != nil {
+			return nil, err
 		}
 		today := tx.e.day(tx.now)
 		n := 0

@@ -106,6 +106,16 @@ func (tx *txn) issue(r IssueRequest) (any, error) {
 	if !ok {
 		return nil, unknownService("service", r.Service)
 	}
+	// A booked citizen is served even if the service was switched off
+	// after the booking, and keeps the booking's priority.
+	if appt == nil {
+		if svc.Inactive {
+			return nil, serviceInactive("service", svc.ID)
+		}
+		if svc.NoPriority && r.Priority != PriorityNone {
+			return nil, FieldError("priority_not_offered", "priority", "service %q takes no priority categories", svc.ID)
+		}
+	}
 	day := e.day(tx.now)
 	nkey := day + "/" + svc.Prefix
 	n := e.numbers[nkey] + 1
@@ -619,8 +629,8 @@ func (e *Engine) Book(ctx context.Context, r BookRequest) (*Appointment, error) 
 		return nil, FieldError("invalid_case_id", "case_id", "a case id is at most 64 characters")
 	}
 	v, err := e.do(ctx, r.By, func(tx *txn) (any, error) {
-		if _, ok := tx.e.site.Service(r.Service); !ok {
-			return nil, unknownService("service", r.Service)
+		if err := tx.e.site.bookable(r.Service); err != nil {
+			return nil, err
 		}
 		if r.Slot.IsZero() {
 			return nil, FieldError("invalid_slot", "slot", "slot is required")
@@ -636,6 +646,9 @@ func (e *Engine) Book(ctx context.Context, r BookRequest) (*Appointment, error) 
 		}
 		if !r.Priority.Valid() {
 			return nil, FieldError("invalid_priority", "priority", "unknown priority %q", r.Priority)
+		}
+		if sv, _ := tx.e.site.Service(r.Service); sv.NoPriority && r.Priority != PriorityNone {
+			return nil, FieldError("priority_not_offered", "priority", "service %q takes no priority categories", sv.ID)
 		}
 		if r.Strict {
 			if err := tx.checkSlot(r.Service, r.Slot, r.Priority); err != nil {
@@ -670,6 +683,24 @@ func bookingCode() string {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
 	return string(b)
+}
+
+// serviceInactive is the error for a new ticket or booking of a service
+// an admin switched off.
+func serviceInactive(field, id string) *Error {
+	return &Error{Kind: KindConflict, Code: "service_inactive", Field: field, Message: fmt.Sprintf("service %q takes no new tickets or bookings today", id)}
+}
+
+// bookable finds a service that takes new bookings.
+func (s *Site) bookable(id string) error {
+	sv, ok := s.Service(id)
+	if !ok {
+		return unknownService("service", id)
+	}
+	if sv.Inactive {
+		return serviceInactive("service", id)
+	}
+	return nil
 }
 
 // unknownService is the not-found error for a service named in a body.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,6 +20,11 @@ type Config struct {
 	Clock func() time.Time
 	// Policy chooses the next ticket for a counter. Defaults to FairPolicy.
 	Policy Policy
+	// PolicyFor, when set, builds the policy from the site as the admin
+	// catalogue makes it (at start and after each change), so that
+	// targets edited on the admin page order the queue; it overrides
+	// Policy.
+	PolicyFor func(*Site) Policy
 	// Estimator computes waiting-time estimates. Defaults to a
 	// capacity-based estimator seeded with the services' typical times.
 	Estimator Estimator
@@ -51,15 +57,20 @@ type Config struct {
 // transaction, and events are published to the live feed only after the
 // commit. Reads take a shared lock on the in-memory state.
 type Engine struct {
-	cfg    Config
-	site   *Site
-	loc    *time.Location
-	store  Store
-	clock  func() time.Time
-	policy Policy
-	est    Estimator
-	log    *slog.Logger
-	feed   *Feed
+	cfg Config
+	// site is the site file's site with the admin catalogue laid over it.
+	// It is replaced, never changed, under mu by the writer; cur holds the
+	// same pointer for readers outside the lock (Site).
+	site      *Site
+	cur       atomic.Pointer[Site]
+	catalogue *Catalogue
+	loc       *time.Location
+	store     Store
+	clock     func() time.Time
+	policy    Policy
+	est       Estimator
+	log       *slog.Logger
+	feed      *Feed
 
 	mu           sync.RWMutex
 	lastSeq      uint64
@@ -156,8 +167,10 @@ func New(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
-// Site returns the site the engine runs.
-func (e *Engine) Site() *Site { return e.site }
+// Site returns the site the engine runs, with the admin catalogue's
+// changes. The site returned is never modified: a change replaces it, so
+// callers must not keep it across requests.
+func (e *Engine) Site() *Site { return e.cur.Load() }
 
 // Feed returns the live feed the engine publishes to.
 func (e *Engine) Feed() *Feed { return e.feed }
@@ -166,7 +179,11 @@ func (e *Engine) Feed() *Feed { return e.feed }
 func (e *Engine) Now() time.Time { return e.clock().In(e.loc) }
 
 // Policy returns the call-next policy in use.
-func (e *Engine) Policy() Policy { return e.policy }
+func (e *Engine) Policy() Policy {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.policy
+}
 
 func (e *Engine) day(t time.Time) string {
 	return t.In(e.loc).Format("2006-01-02")
@@ -180,8 +197,17 @@ func (e *Engine) reload() error {
 	if err != nil {
 		return fmt.Errorf("hub: load state: %w", err)
 	}
+	site := e.cfg.Site.withCatalogue(st.Catalogue)
+	if pr := site.catalogueProblem(); pr != nil {
+		return fmt.Errorf("hub: the catalogue saved from the admin pages no longer fits the site file: %s: %s", pr.path, pr.msg)
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.site, e.catalogue = site, st.Catalogue.clone()
+	e.cur.Store(site)
+	if e.cfg.PolicyFor != nil {
+		e.policy = e.cfg.PolicyFor(site)
+	}
 	e.lastSeq = st.LastSeq
 	e.tickets = make(map[string]*Ticket, len(st.Tickets))
 	e.byToken = make(map[string]string, len(st.Tickets))

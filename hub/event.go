@@ -70,6 +70,10 @@ type EventData struct {
 	Outcome     string   `json:"outcome,omitempty"`
 	Appointment string   `json:"appointment,omitempty"`
 	Reason      string   `json:"reason,omitempty"`
+	// User and Device are the account an admin changed (user.*,
+	// device.enrolled); Reason then says what changed.
+	User   string `json:"user,omitempty"`
+	Device string `json:"device,omitempty"`
 }
 
 // Public strips everything a waiting-room screen must never see: priority
@@ -83,6 +87,8 @@ func (e Event) Public() Event {
 	d.Outcome = ""
 	d.Appointment = ""
 	d.Reason = ""
+	d.User = ""
+	d.Device = ""
 	if d.Queue != nil {
 		q := *d.Queue
 		d.Queue = &q

@@ -47,6 +47,13 @@ type Service struct {
 	ServiceTime time.Duration `json:"-"`
 	// Room marks advisory services delivered in consultation rooms.
 	Room bool `json:"room"`
+	// Inactive services are kept (their waiting tickets are still served)
+	// but take no new tickets or bookings; an admin switches them off
+	// instead of deleting them, so past visits keep their service.
+	Inactive bool `json:"inactive,omitempty"`
+	// NoPriority services refuse priority categories: the ticket is
+	// issued in arrival order only (a service by appointment, say).
+	NoPriority bool `json:"no_priority,omitempty"`
 }
 
 // CounterKind tells a front-office counter from a consultation room.

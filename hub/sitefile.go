@@ -665,7 +665,7 @@ func problemf(path, format string, args ...any) *siteProblem {
 // Validate. Rules run in file order, so the first problem is deterministic
 // and the one a reader meets first.
 func (s *Site) problem() *siteProblem {
-	for _, check := range []func() *siteProblem{s.headerProblem, s.serviceProblem, s.counterProblem, s.deviceProblem} {
+	for _, check := range []func() *siteProblem{s.headerProblem, s.serviceProblem, s.counterProblem, s.unservedProblem, s.deviceProblem} {
 		if pr := check(); pr != nil {
 			return pr
 		}
@@ -753,7 +753,6 @@ func (s *Site) counterProblem() *siteProblem {
 		services[sv.ID] = sv
 	}
 	ids := map[string]int{}
-	served := map[string]bool{}
 	for i, c := range s.Counters {
 		at := "counters[" + strconv.Itoa(i) + "]"
 		if pr := idProblem(at+".id", c.ID); pr != nil {
@@ -786,7 +785,20 @@ func (s *Site) counterProblem() *siteProblem {
 			case !sv.Room && c.Kind == KindRoom:
 				return problemf(sat, "%q is a desk service: a room (kind: room) may serve only room services (room: true)", id)
 			}
-			listed[id], served[id] = true, true
+			listed[id] = true
+		}
+	}
+	return nil
+}
+
+// unservedProblem is the site file's rule that every service has a place
+// to be served. It is separate because the admin catalogue may hold a
+// service for a moment before a counter takes it (see SaveService).
+func (s *Site) unservedProblem() *siteProblem {
+	served := map[string]bool{}
+	for _, c := range s.Counters {
+		for _, id := range c.Services {
+			served[id] = true
 		}
 	}
 	// A service nobody serves would hand out tickets that are never called.

@@ -21,12 +21,22 @@ type Batch struct {
 	Reports []*Report
 	// Notice, when set, is the new information line of the screens.
 	Notice *Text
+	// Catalogue, when set, is the whole new catalogue of the admin pages.
+	Catalogue *Catalogue
+	// Users, Devices and EndSessionsOf are the admin's account changes:
+	// written with their audit events, and the sessions of those users
+	// deleted in the same transaction (a changed role or password must
+	// not outlive its old sessions).
+	Users         []*User
+	Devices       []*Device
+	EndSessionsOf []string
 }
 
 // Empty reports whether the batch writes nothing.
 func (b *Batch) Empty() bool {
 	return len(b.Events) == 0 && len(b.Tickets) == 0 && len(b.Counters) == 0 &&
-		len(b.Appointments) == 0 && len(b.Numbers) == 0 && len(b.Idem) == 0 && len(b.Outbox) == 0 && len(b.Reports) == 0 && b.Notice == nil
+		len(b.Appointments) == 0 && len(b.Numbers) == 0 && len(b.Idem) == 0 && len(b.Outbox) == 0 && len(b.Reports) == 0 && b.Notice == nil &&
+		b.Catalogue == nil && len(b.Users) == 0 && len(b.Devices) == 0 && len(b.EndSessionsOf) == 0
 }
 
 // IdemRecord maps a client's idempotency key to the ticket it created.
@@ -57,6 +67,8 @@ type State struct {
 	Idem         []IdemRecord
 	RecentCalls  []Event
 	Notice       Text
+	// Catalogue is what the admin pages changed in the site (nil: none).
+	Catalogue *Catalogue
 }
 
 // Store is the durable side of the engine. The bbolt implementation lives

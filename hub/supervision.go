@@ -2,7 +2,6 @@ package hub
 
 import (
 	"context"
-	"fmt"
 	"sort"
 )
 
@@ -52,22 +51,8 @@ func (e *Engine) SetCounterServices(ctx context.Context, counterID string, servi
 		if !ok {
 			return nil, ErrCounterNotFound
 		}
-		if len(services) == 0 {
-			return nil, FieldError("invalid_services", "services", "a counter serves at least one service")
-		}
-		seen := map[string]bool{}
-		for i, s := range services {
-			sv, ok := tx.e.site.Service(s)
-			if !ok {
-				return nil, unknownService(fmt.Sprintf("services[%d]", i), s)
-			}
-			if seen[s] {
-				return nil, FieldError("invalid_services", fmt.Sprintf("services[%d]", i), "service %q listed twice", s)
-			}
-			if sv.Room != (c.Kind == KindRoom) {
-				return nil, FieldError("invalid_services", fmt.Sprintf("services[%d]", i), "service %q is not for a %s", s, c.Kind)
-			}
-			seen[s] = true
+		if err := checkProfile(tx.e.site, c.Kind, services); err != nil {
+			return nil, err
 		}
 		c.Services = append([]string(nil), services...)
 		tx.putCounter(c)
@@ -199,6 +184,12 @@ func (e *Engine) Audit(since uint64, limit int, actor string) ([]AuditEntry, err
 				a.Target = "counter " + ev.Data.Counter
 			case ev.Data.Totem != "":
 				a.Target = ev.Data.Totem
+			case ev.Data.User != "":
+				a.Target = "user " + ev.Data.User
+			case ev.Data.Device != "":
+				a.Target = "device " + ev.Data.Device
+			case ev.Type == EventServiceCreated || ev.Type == EventServiceUpdated:
+				a.Target = "service " + ev.Data.Service
 			}
 			if ev.Data.Outcome != "" {
 				a.Detail = joinDetail(a.Detail, "outcome "+ev.Data.Outcome)

@@ -590,3 +590,44 @@ func TestScreenshots(t *testing.T) {
 	waitFor(t, ctx, "your turn", `!document.querySelector('#st-called').hidden`, wait)
 	shot(ctx, "track-called.png")
 }
+
+// The admin page's switches reach the totem: a service switched off is not
+// offered, and one that takes no priority categories skips the question
+// and gives a ticket without one.
+func TestBrowserCatalogueSwitches(t *testing.T) {
+	h := startHub(t, kiosk.Config{})
+	off, no := false, false
+	_, _, err := h.Engine.SaveService(context.Background(), "admin", hub.ServiceChange{ID: "cie", Active: &off})
+	require.NoError(t, err)
+	_, _, err = h.Engine.SaveService(context.Background(), "admin", hub.ServiceChange{ID: "residenza", Priority: &no})
+	require.NoError(t, err)
+	ctx := openKiosk(t, h, "totem-1", "demo-totem-1", portraitW, portraitH)
+	assert.False(t, eval[bool](t, ctx, `!!document.querySelector('[data-service="cie"]')`), "a service switched off is not offered")
+	assert.True(t, eval[bool](t, ctx, `!!document.querySelector('[data-service="certificati"]')`))
+	click(t, ctx, "#go-ticket")
+	click(t, ctx, `[data-group="famiglia"]`)
+	click(t, ctx, `[data-service="residenza"]`)
+	onScreen(t, ctx, "s-ticket")
+	waitFor(t, ctx, "the number", `/^R\d{3}$/.test(document.querySelector('#t-number').textContent)`, wait)
+	got := findTicket(t, h, text(t, ctx, "#t-number"))
+	assert.Equal(t, "residenza", got.Service)
+	assert.Equal(t, hub.PriorityNone, got.Prio)
+
+	// Switched off while the page is up: between two visitors the totem
+	// reloads and no longer offers it.
+	_, _, err = h.Engine.SaveService(context.Background(), "admin", hub.ServiceChange{ID: "certificati", Active: &off})
+	require.NoError(t, err)
+	click(t, ctx, "#t-done")
+	// The page navigates: poll through the reload (an evaluation during it
+	// fails and counts as not yet).
+	gone := `document.body.classList.contains('ready') && !document.querySelector('[data-service="certificati"]') && !!document.querySelector('[data-service="residenza"]')`
+	deadline := time.Now().Add(wait)
+	for {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](gone))
+		if err == nil && ok {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the totem did not reload without certificati (last error %v)", err)
+		time.Sleep(50 * time.Millisecond)
+	}
+}

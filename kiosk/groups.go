@@ -75,6 +75,9 @@ func GroupOf(sv hub.Service) string {
 func Groups(site *hub.Site) []Group {
 	by := map[string][]hub.Service{}
 	for _, sv := range site.Services {
+		if sv.Inactive {
+			continue // switched off on the admin page: no new tickets
+		}
 		g := GroupOf(sv)
 		by[g] = append(by[g], sv)
 	}

@@ -232,8 +232,9 @@ type kioskData struct {
 }
 
 type serviceInfo struct {
-	Name hub.Text `json:"name"`
-	Room bool     `json:"room"`
+	Name       hub.Text `json:"name"`
+	Room       bool     `json:"room"`
+	NoPriority bool     `json:"no_priority,omitempty"`
 }
 
 func (p *pages) kiosk(c echo.Context) error {
@@ -250,7 +251,7 @@ func (p *pages) kiosk(c echo.Context) error {
 	}
 	svcs := map[string]serviceInfo{}
 	for _, sv := range site.Services {
-		svcs[sv.ID] = serviceInfo{Name: sv.Name, Room: sv.Room}
+		svcs[sv.ID] = serviceInfo{Name: sv.Name, Room: sv.Room, NoPriority: sv.NoPriority}
 	}
 	sj, err := json.Marshal(svcs)
 	if err != nil {

@@ -115,6 +115,12 @@
     invalid_token: S.T('La sessione è terminata: accedi di nuovo.', 'Your session has ended: log in again.'),
     invalid_password: S.T('La password deve avere da 8 a 72 caratteri.', 'The password must be 8 to 72 characters.'),
     invalid_username: S.T('Il nome utente deve avere da 1 a 64 caratteri.', 'The username must be 1 to 64 characters.'),
+    prefix_taken: S.T('Il prefisso è già di un altro servizio.', 'The prefix belongs to another service.'),
+    service_in_use: S.T('Postazioni dell\'altro tipo servono questo servizio: togliglielo prima.', 'Places of the other kind serve this service: remove it from them first.'),
+    invalid_prefix: S.T('Il prefisso è di 1-3 lettere maiuscole.', 'The prefix is 1-3 capital letters.'),
+    kind_fixed: S.T('Una postazione non cambia tipo: creane una nuova.', 'A place keeps its kind: create a new one.'),
+    last_admin: S.T('È l\'ultimo amministratore attivo: creane prima un altro.', 'This is the last active administrator: make another one first.'),
+    service_inactive: S.T('Il servizio è disattivato: niente nuovi ticket.', 'The service is switched off: no new tickets.'),
     invalid_services: S.T('Profilo non valido: almeno un servizio, adatto al tipo di postazione.', 'Invalid profile: at least one service, fit for the kind of place.'),
     network: S.T('Hub non raggiungibile: riprovo.', 'Hub unreachable: retrying.')
   };
@@ -395,7 +401,13 @@
     'day.closed': S.T('Giornata chiusa', 'Day closed'),
     'appointment.booked': S.T('Appuntamento prenotato', 'Appointment booked'),
     'totem.help': S.T('Richiesta di aiuto', 'Help request'),
-    'report.filed': S.T('Segnalazione', 'Report filed')
+    'report.filed': S.T('Segnalazione', 'Report filed'),
+    'service.created': S.T('Servizio creato', 'Service created'),
+    'service.updated': S.T('Servizio modificato', 'Service changed'),
+    'counter.created': S.T('Postazione creata', 'Place created'),
+    'user.created': S.T('Utente creato', 'User created'),
+    'user.updated': S.T('Utente modificato', 'User changed'),
+    'device.enrolled': S.T('Dispositivo registrato', 'Device enrolled')
   };
 
   // loadAudit fills tbody with the latest actions (newest first): the

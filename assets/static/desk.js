@@ -285,7 +285,10 @@
     return run(S.api('POST', path(action), body), ok);
   }
 
-  function focusCurrent() { curTitle.focus(); }
+  // An action's answer comes back after its refresh; by then the clerk may
+  // have opened a form and started typing in it: never take the focus
+  // away from an open form.
+  function focusCurrent() { if (!st.panel) curTitle.focus(); }
 
   function openPlace() {
     var id = sel.value;
@@ -350,10 +353,15 @@
   var panels = {
     finish: { form: $('finish-form'), opener: btn.finish, prepare: prepareFinish },
     transfer: { form: $('transfer-form'), opener: btn.transfer, prepare: prepareTransfer },
-    park: { form: $('park-form'), opener: btn.park, prepare: function () { $('park-notes').value = ''; return $('park-notes'); } },
+    // The notes are cleared when the form closes, never while it opens:
+    // the first keystrokes typed into a just-focused form must stay.
+    park: { form: $('park-form'), opener: btn.park, prepare: function () { return $('park-notes'); }, reset: function () { $('park-notes').value = ''; } },
     add: { form: $('add-form'), opener: btn.add, prepare: prepareAdd }
   };
 
+  // openPanel fills the form while it is hidden, then shows and focuses
+  // it, and only then marks it ready (data-ready): nothing touches its
+  // fields after that, so what the clerk types from then on is kept.
   function openPanel(name) {
     if (st.panel) closePanel(false);
     var p = panels[name];
@@ -362,12 +370,15 @@
     st.panel = name;
     p.form.scrollIntoView({ block: 'nearest' });
     (first || p.form.querySelector('input, select, textarea, button')).focus();
+    p.form.dataset.ready = 'true';
   }
 
   function closePanel(restore) {
     if (!st.panel) return;
     var p = panels[st.panel];
     p.form.hidden = true;
+    delete p.form.dataset.ready;
+    if (p.reset) p.reset();
     st.panel = null;
     if (restore) {
       if (!p.opener.disabled) p.opener.focus();
@@ -541,8 +552,17 @@
       S.say(T('Azione non disponibile ora.', 'Action not available now.'));
       return;
     }
+    // The shortcut may open a form and focus its first field: the key's
+    // own character (delivered after keydown by some input paths) must
+    // not land in it.
+    st.swallow = k;
     b.click();
   });
+  document.addEventListener('keypress', function (e) {
+    if (st.swallow && (e.key || '').toLowerCase() === st.swallow) e.preventDefault();
+    st.swallow = '';
+  }, true);
+  document.addEventListener('keyup', function () { st.swallow = ''; }, true);
 
   // ---- start --------------------------------------------------------------------
 

@@ -163,6 +163,29 @@
     fetch('/healthz', { cache: 'no-store' }).then(function (r) { return r.json(); }).then(function (j) {
       if (version === null) { version = j.version; } else if (j.version !== version) { window.location.reload(); }
     }).catch(function () {});
+    // Likewise when the admin page changed what the totem offers: a
+    // service added or switched off, priorities taken or refused.
+    fetch('/api/v1/services', { cache: 'no-store' }).then(function (r) { return r.json(); }).then(function (list) {
+      var sig = (list || []).filter(function (s) { return s.active !== false; })
+        .map(function (s) { return s.id + (s.priority === false ? '!' : ''); }).sort().join(',');
+      // Once per catalogue: a page that still differs after reloading for
+      // it (it cannot, but a loop would lock the totem) stays as it is.
+      if (sig !== offeredSig() && sessionStorage.getItem('sportello-catalogue') !== sig) {
+        sessionStorage.setItem('sportello-catalogue', sig);
+        window.location.reload();
+      }
+    }).catch(function () {});
+  }
+
+  // offeredSig is what this page offers: its service buttons, and which of
+  // them skip the priority question.
+  function offeredSig() {
+    var seen = {};
+    $$('button.service[data-service]').forEach(function (b) {
+      var id = b.dataset.service;
+      seen[id + ((SERVICES[id] || {}).no_priority ? '!' : '')] = true;
+    });
+    return Object.keys(seen).sort().join(',');
   }
 
   // API calls.
@@ -435,6 +458,8 @@
     if (el.dataset.go) { show(el.dataset.go); return; }
     if (el.dataset.service) {
       state = { service: el.dataset.service, key: newKey() };
+      // A service that takes no priority categories skips the question.
+      if ((SERVICES[state.service] || {}).no_priority) { issue('none'); return; }
       show('s-priority');
       return;
     }

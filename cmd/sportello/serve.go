@@ -259,10 +259,13 @@ func startHub(ctx context.Context, cfg *serveConfig, log *slog.Logger) (*running
 				worker.Notify()
 			}
 		},
-		HashKey:           key,
-		Site:              site,
-		Store:             store,
-		Policy:            hub.FairPolicyFor(site, hub.FairPolicyConfig{MaxWait: cfg.MaxWait}),
+		HashKey: key,
+		Site:    site,
+		Store:   store,
+		// Rebuilt from the admin catalogue: edited targets order the queue.
+		PolicyFor: func(s *hub.Site) hub.Policy {
+			return hub.FairPolicyFor(s, hub.FairPolicyConfig{MaxWait: cfg.MaxWait})
+		},
 		AutoNoShowRecalls: cfg.NoShowAt,
 		PublicURL:         public,
 		Version:           version,

@@ -69,25 +69,86 @@ func (s *Store) DeleteSession(tokenHash string) error {
 // PutDevice implements hub.AuthStore. Devices are keyed by token hash; a
 // device re-enrolled with a new token loses its old one.
 func (s *Store) PutDevice(d *hub.Device) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketDevices)
-		var stale [][]byte
-		if err := b.ForEach(func(k, v []byte) error {
-			var old hub.Device
-			if json.Unmarshal(v, &old) == nil && old.ID == d.ID && old.Kind == d.Kind && string(k) != d.TokenHash {
-				stale = append(stale, append([]byte(nil), k...))
-			}
-			return nil
-		}); err != nil {
+	return s.db.Update(func(tx *bolt.Tx) error { return putDevice(tx, d) })
+}
+
+func putDevice(tx *bolt.Tx, d *hub.Device) error {
+	b := tx.Bucket(bucketDevices)
+	var stale [][]byte
+	if err := b.ForEach(func(k, v []byte) error {
+		var old hub.Device
+		if json.Unmarshal(v, &old) == nil && old.ID == d.ID && old.Kind == d.Kind && string(k) != d.TokenHash {
+			stale = append(stale, append([]byte(nil), k...))
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, k := range stale {
+		if err := b.Delete(k); err != nil {
 			return err
 		}
-		for _, k := range stale {
-			if err := b.Delete(k); err != nil {
+	}
+	return put(b, []byte(d.TokenHash), d)
+}
+
+// commitAccounts writes an admin's account changes of a batch: users,
+// devices, and the end of the changed users' sessions, in the batch's
+// transaction (with the audit events).
+func commitAccounts(tx *bolt.Tx, batch *hub.Batch) error {
+	ub := tx.Bucket(bucketUsers)
+	for _, u := range batch.Users {
+		if err := put(ub, []byte(u.Username), u); err != nil {
+			return err
+		}
+	}
+	for _, d := range batch.Devices {
+		if err := putDevice(tx, d); err != nil {
+			return err
+		}
+	}
+	if len(batch.EndSessionsOf) == 0 {
+		return nil
+	}
+	end := map[string]bool{}
+	for _, u := range batch.EndSessionsOf {
+		end[u] = true
+	}
+	sb := tx.Bucket(bucketSessions)
+	var gone [][]byte
+	if err := sb.ForEach(func(k, v []byte) error {
+		var ss hub.Session
+		if json.Unmarshal(v, &ss) != nil || end[ss.Username] {
+			gone = append(gone, append([]byte(nil), k...))
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, k := range gone {
+		if err := sb.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Sessions implements hub.AuthStore: the open sessions of a user.
+func (s *Store) Sessions(username string) ([]*hub.Session, error) {
+	var out []*hub.Session
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSessions).ForEach(func(_, v []byte) error {
+			var ss hub.Session
+			if err := json.Unmarshal(v, &ss); err != nil {
 				return err
 			}
-		}
-		return put(b, []byte(d.TokenHash), d)
+			if ss.Username == username {
+				out = append(out, &ss)
+			}
+			return nil
+		})
 	})
+	return out, err
 }
 
 // DeviceByToken implements hub.AuthStore.

@@ -34,9 +34,11 @@ var (
 	bucketDevices      = []byte("devices")
 	bucketReports      = []byte("reports")
 	bucketLogins       = []byte("logins")
-	allBuckets         = [][]byte{bucketReports, bucketLogins, bucketMeta, bucketEvents, bucketTickets, bucketTicketsByDay, bucketOpen, bucketCounters, bucketAppointments, bucketNumbers, bucketIdem, bucketOutbox, bucketUsers, bucketSessions, bucketDevices}
+	bucketCatalogue    = []byte("catalogue")
+	allBuckets         = [][]byte{bucketCatalogue, bucketReports, bucketLogins, bucketMeta, bucketEvents, bucketTickets, bucketTicketsByDay, bucketOpen, bucketCounters, bucketAppointments, bucketNumbers, bucketIdem, bucketOutbox, bucketUsers, bucketSessions, bucketDevices}
 	keySchema          = []byte("schema_version")
 	keyNotice          = []byte("notice")
+	keyCatalogue       = []byte("catalogue")
 )
 
 // Options tune the store.
@@ -126,6 +128,12 @@ func (s *Store) init() error {
 var migrations = []func(tx *bolt.Tx) error{
 	// 1: the initial schema (buckets are created at open).
 	func(tx *bolt.Tx) error { return nil },
+	// 2: the admin pages' catalogue of services and counters, laid over
+	// the site file at start (hub.Catalogue); empty until an admin saves.
+	func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketCatalogue)
+		return err
+	},
 }
 
 // SchemaVersion is the schema this code writes.
@@ -292,6 +300,14 @@ func (s *Store) Commit(batch *hub.Batch) error {
 				return err
 			}
 		}
+		if batch.Catalogue != nil {
+			if err := put(tx.Bucket(bucketCatalogue), keyCatalogue, batch.Catalogue); err != nil {
+				return err
+			}
+		}
+		if err := commitAccounts(tx, batch); err != nil {
+			return err
+		}
 		rb := tx.Bucket(bucketReports)
 		for _, r := range batch.Reports {
 			if err := put(rb, []byte(r.Protocol), r); err != nil {
@@ -321,6 +337,12 @@ func (s *Store) Load(day string) (*hub.State, error) {
 		}
 		if v := tx.Bucket(bucketMeta).Get(keyNotice); v != nil {
 			_ = json.Unmarshal(v, &st.Notice) // a damaged notice is only a blank line
+		}
+		if v := tx.Bucket(bucketCatalogue).Get(keyCatalogue); v != nil {
+			st.Catalogue = new(hub.Catalogue)
+			if err := json.Unmarshal(v, st.Catalogue); err != nil {
+				return fmt.Errorf("catalogue: %w", err)
+			}
 		}
 		tb := tx.Bucket(bucketTickets)
 		seen := map[string]bool{}

@@ -151,3 +151,65 @@ func TestAuthRecords(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "totem-1", d.ID)
 }
+
+// A store written before the admin catalogue (schema 1) is migrated in
+// place; the catalogue then round-trips with its services' durations, and
+// an admin's account batch writes the user and ends only their sessions.
+func TestCatalogueMigrationAndAccountBatch(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	s := open(t, path, boltstore.Options{NoSync: true})
+	require.NoError(t, s.DB().Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket([]byte("catalogue")); err != nil {
+			return err
+		}
+		b := make([]byte, 8)
+		binary.BigEndian.PutUint64(b, 1)
+		return tx.Bucket([]byte("meta")).Put([]byte("schema_version"), b)
+	}))
+	require.NoError(t, s.Close())
+	s = open(t, path, boltstore.Options{NoSync: true})
+	defer s.Close()
+	require.Equal(t, 2, boltstore.SchemaVersion)
+	require.NoError(t, s.DB().View(func(tx *bolt.Tx) error {
+		require.Equal(t, uint64(2), binary.BigEndian.Uint64(tx.Bucket([]byte("meta")).Get([]byte("schema_version"))))
+		require.NotNil(t, tx.Bucket([]byte("catalogue")))
+		return nil
+	}))
+	st, err := s.Load("2026-12-01")
+	require.NoError(t, err)
+	require.Nil(t, st.Catalogue, "nothing saved yet")
+
+	cat := &hub.Catalogue{
+		Services: []hub.Service{{ID: "passaporti", Prefix: "PS", Name: hub.Text{IT: "Passaporti", EN: "Passports"}, Category: hub.Dispositivo,
+			TargetWait: 90 * time.Second, ServiceTime: 9 * time.Minute, Inactive: true, NoPriority: true}},
+		Counters: []hub.CounterDef{{ID: "19", Kind: hub.KindCounter, Name: hub.Text{IT: "Sportello 19", EN: "Desk 19"}, Services: []string{"passaporti"}}},
+	}
+	for _, ss := range []*hub.Session{{TokenHash: "a1", Username: "anna"}, {TokenHash: "a2", Username: "anna"}, {TokenHash: "b1", Username: "bruno"}} {
+		require.NoError(t, s.PutSession(ss))
+	}
+	require.NoError(t, s.Commit(&hub.Batch{
+		Events:        events(1, 1),
+		Catalogue:     cat,
+		Users:         []*hub.User{{Username: "anna", Role: hub.RoleSupervisor, Disabled: true}},
+		Devices:       []*hub.Device{{ID: "totem-1", Kind: hub.DeviceTotem, TokenHash: "t1"}},
+		EndSessionsOf: []string{"anna"},
+	}))
+	st, err = s.Load("2026-12-01")
+	require.NoError(t, err)
+	require.Equal(t, cat, st.Catalogue)
+	u, err := s.User("anna")
+	require.NoError(t, err)
+	require.True(t, u.Disabled)
+	for _, h := range []string{"a1", "a2"} {
+		_, err := s.Session(h)
+		require.ErrorIs(t, err, hub.ErrNotFound, "anna's sessions end with the change")
+	}
+	_, err = s.Session("b1")
+	require.NoError(t, err, "bruno's session stays")
+	left, err := s.Sessions("bruno")
+	require.NoError(t, err)
+	require.Len(t, left, 1)
+	d, err := s.DeviceByToken("t1")
+	require.NoError(t, err)
+	require.Equal(t, "totem-1", d.ID)
+}

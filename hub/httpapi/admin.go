@@ -12,6 +12,11 @@ type userJSON struct {
 	Username string   `json:"username"`
 	Role     hub.Role `json:"role"`
 	Locked   bool     `json:"locked"`
+	Disabled bool     `json:"disabled"`
+}
+
+func (s *Server) userOut(u *hub.User) userJSON {
+	return userJSON{Username: u.Username, Role: u.Role, Locked: s.eng.Now().Before(u.LockedUntil), Disabled: u.Disabled}
 }
 
 func (s *Server) users(c echo.Context) error {
@@ -20,9 +25,8 @@ func (s *Server) users(c echo.Context) error {
 		return err
 	}
 	out := make([]userJSON, 0, len(us))
-	now := s.eng.Now()
 	for _, u := range us {
-		out = append(out, userJSON{Username: u.Username, Role: u.Role, Locked: now.Before(u.LockedUntil)})
+		out = append(out, s.userOut(u))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Username < out[j].Username })
 	return c.JSON(http.StatusOK, out)
@@ -32,21 +36,52 @@ type userRequest struct {
 	Username string   `json:"username"`
 	Role     hub.Role `json:"role"`
 	Password string   `json:"password"`
+	Disabled bool     `json:"disabled"`
 }
 
-// putUser creates a user or replaces their role and password (admin).
+// putUser creates a user or replaces their role and password (admin); the
+// replaced user's open sessions end, and the change is audited.
 func (s *Server) putUser(c echo.Context) error {
 	var r userRequest
 	if err := decodeBody(c.Request().Body, &r, false); err != nil {
 		return err
 	}
-	if len(r.Password) < 8 || len(r.Password) > 72 {
-		return hub.FieldError("invalid_password", "password", "a password is 8-72 characters")
-	}
-	if err := s.acc.SetUser(r.Username, r.Role, r.Password); err != nil {
+	if err := hub.ValidPassword(r.Password); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, userJSON{Username: r.Username, Role: r.Role})
+	if !r.Role.Valid() {
+		return hub.FieldError("invalid_role", "role", "role must be clerk, supervisor or admin")
+	}
+	return s.saveUser(c, hub.UserChange{Username: r.Username, Role: r.Role, Password: r.Password, Disabled: &r.Disabled})
+}
+
+type userPatch struct {
+	Role     hub.Role `json:"role"`
+	Password string   `json:"password"`
+	Disabled *bool    `json:"disabled"`
+}
+
+// patchUser changes some of an existing user (admin): a new role, a
+// password reset, disabling or enabling.
+func (s *Server) patchUser(c echo.Context) error {
+	var r userPatch
+	if err := decodeBody(c.Request().Body, &r, false); err != nil {
+		return err
+	}
+	name := c.Param("username")
+	if _, err := s.acc.User(name); err != nil {
+		return err
+	}
+	return s.saveUser(c, hub.UserChange{Username: name, Role: r.Role, Password: r.Password, Disabled: r.Disabled})
+}
+
+func (s *Server) saveUser(c echo.Context, ch hub.UserChange) error {
+	p, _ := principal(c)
+	u, err := s.eng.SaveUser(c.Request().Context(), s.acc, p.ID, ch)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.userOut(u))
 }
 
 type deviceRequest struct {
@@ -67,6 +102,9 @@ func (s *Server) enrollDevice(c echo.Context) error {
 	if err := decodeBody(c.Request().Body, &r, false); err != nil {
 		return err
 	}
+	if r.ID == "" {
+		return hub.FieldError("missing_field", "id", "id is required: the totem's or display's id in the site")
+	}
 	switch r.Kind {
 	case hub.DeviceTotem:
 		if !s.knownTotem(r.ID) {
@@ -79,7 +117,8 @@ func (s *Server) enrollDevice(c echo.Context) error {
 	default:
 		return hub.FieldError("invalid_kind", "kind", "kind must be totem or display")
 	}
-	tok, err := s.acc.EnrollDevice(r.ID, r.Kind, "")
+	p, _ := principal(c)
+	tok, err := s.eng.EnrollDevice(c.Request().Context(), s.acc, p.ID, r.ID, r.Kind)
 	if err != nil {
 		return err
 	}

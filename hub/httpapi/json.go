@@ -77,6 +77,16 @@ type serviceJSON struct {
 	TargetWaitMin int          `json:"target_wait_min"`
 	ServiceMin    int          `json:"service_time_min"`
 	Room          bool         `json:"room"`
+	// Active is false for a service an admin switched off: no new tickets
+	// or bookings. Priority is false when it takes no priority categories.
+	Active   bool `json:"active"`
+	Priority bool `json:"priority"`
+}
+
+func serviceOut(sv hub.Service) serviceJSON {
+	return serviceJSON{ID: sv.ID, Prefix: sv.Prefix, Name: sv.Name, Description: sv.Description, Category: sv.Category,
+		TargetWaitMin: int(sv.TargetWait / time.Minute), ServiceMin: int(sv.ServiceTime / time.Minute), Room: sv.Room,
+		Active: !sv.Inactive, Priority: !sv.NoPriority}
 }
 
 // counterJSON is the contract's Counter.

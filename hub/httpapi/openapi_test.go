@@ -664,6 +664,7 @@ func TestOpenAPISession(t *testing.T) {
 		Username string `json:"username"`
 		Role     string `json:"role"`
 		Locked   bool   `json:"locked"`
+		Disabled bool   `json:"disabled"`
 	}
 	listUsers := func() []userEntry {
 		t.Helper()
@@ -686,7 +687,7 @@ func TestOpenAPISession(t *testing.T) {
 	require.Contains(t, users, userEntry{Username: "admin", Role: "admin"})
 	status, body = admin.do(http.MethodPut, "/api/v1/admin/users", `{"username":"clerk19","role":"clerk","password":"segreta-19"}`)
 	require.Equal(t, http.StatusOK, status, string(body))
-	require.JSONEq(t, `{"username":"clerk19","role":"clerk","locked":false}`, string(body))
+	require.JSONEq(t, `{"username":"clerk19","role":"clerk","locked":false,"disabled":false}`, string(body))
 	status, body = login("clerk19", "segreta-19")
 	require.Equal(t, http.StatusOK, status, "the new user logs in: %s", body)
 	c19 := h.device(decode[struct{ Token string }](t, body).Token)
@@ -697,15 +698,64 @@ func TestOpenAPISession(t *testing.T) {
 	const newPassword = "ancora più segreta"
 	status, body = admin.do(http.MethodPut, "/api/v1/admin/users", `{"username":"clerk19","role":"supervisor","password":"`+newPassword+`"}`)
 	require.Equal(t, http.StatusOK, status, string(body))
-	require.JSONEq(t, `{"username":"clerk19","role":"supervisor","locked":false}`, string(body))
+	require.JSONEq(t, `{"username":"clerk19","role":"supervisor","locked":false,"disabled":false}`, string(body))
+	// The replaced user's open session ended with the change: it must not
+	// keep the old role.
+	status, body = c19.do(http.MethodGet, "/api/v1/auth/me", nil)
+	oaRequireProblem(t, status, body, http.StatusUnauthorized, "invalid_token")
 	status, body = login("clerk19", "segreta-19")
 	oaRequireProblem(t, status, body, http.StatusUnauthorized, "invalid_credentials")
 	status, body = login("clerk19", newPassword)
 	require.Equal(t, http.StatusOK, status, "the new password: %s", body)
 	require.Equal(t, "supervisor", decode[struct{ Role string }](t, body).Role)
+	c19 = h.device(decode[struct{ Token string }](t, body).Token)
+	// A partial change: disabled, the session ends, the right password is
+	// told account_disabled (a wrong one still invalid_credentials).
+	status, body = admin.do(http.MethodPatch, "/api/v1/admin/users/clerk19", `{"disabled":true}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.JSONEq(t, `{"username":"clerk19","role":"supervisor","locked":false,"disabled":true}`, string(body))
+	status, body = c19.do(http.MethodGet, "/api/v1/auth/me", nil)
+	oaRequireProblem(t, status, body, http.StatusUnauthorized, "invalid_token")
+	status, body = login("clerk19", newPassword)
+	oaRequireProblem(t, status, body, http.StatusUnauthorized, "account_disabled")
+	status, body = login("clerk19", "not the password")
+	oaRequireProblem(t, status, body, http.StatusUnauthorized, "invalid_credentials")
+	// Enabled again with a password reset and a role change at once.
+	status, body = admin.do(http.MethodPatch, "/api/v1/admin/users/clerk19", `{"disabled":false,"password":"ripristinata-19","role":"clerk"}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.JSONEq(t, `{"username":"clerk19","role":"clerk","locked":false,"disabled":false}`, string(body))
+	status, body = login("clerk19", newPassword)
+	oaRequireProblem(t, status, body, http.StatusUnauthorized, "invalid_credentials")
+	status, body = login("clerk19", "ripristinata-19")
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.Equal(t, "clerk", decode[struct{ Role string }](t, body).Role)
+	status, body = admin.do(http.MethodPatch, "/api/v1/admin/users/nessuno", `{"disabled":true}`)
+	require.Equal(t, "username", oaRequireProblem(t, status, body, http.StatusNotFound, "user_not_found").Field)
+	status, body = admin.do(http.MethodPatch, "/api/v1/admin/users/admin", `{"disabled":true}`)
+	oaRequireProblem(t, status, body, http.StatusConflict, "last_admin")
+	status, body = admin.do(http.MethodPatch, "/api/v1/admin/users/admin", `{"role":"clerk"}`)
+	oaRequireProblem(t, status, body, http.StatusConflict, "last_admin")
+	status, body = admin.do(http.MethodGet, "/api/v1/auth/me", nil)
+	require.Equal(t, http.StatusOK, status, "a refused change ends no session: %s", body)
+	v.with(oaReqInvalidBody, func() {
+		for _, bad := range []struct{ body, code, field string }{
+			{`{"password":"corta"}`, "invalid_password", "password"},
+			{`{"role":"boss"}`, "invalid_role", "role"},
+			{`{"locked":false}`, "unknown_field", "locked"},
+		} {
+			status, body = admin.do(http.MethodPatch, "/api/v1/admin/users/clerk19", bad.body)
+			require.Equal(t, bad.field, oaRequireProblem(t, status, body, http.StatusBadRequest, bad.code).Field, bad.body)
+		}
+		status, body = admin.do(http.MethodPatch, "/api/v1/admin/users/clerk19", nil)
+		oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_json")
+	})
+	for _, who := range []*client{clerk, sup} {
+		status, body = who.do(http.MethodPatch, "/api/v1/admin/users/clerk19", `{"disabled":true}`)
+		oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	}
 	users = listUsers()
 	require.Len(t, users, 21)
-	require.Contains(t, users, userEntry{Username: "clerk19", Role: "supervisor"})
+	require.Contains(t, users, userEntry{Username: "clerk19", Role: "clerk"})
 	v.with(oaReqInvalidBody, func() {
 		for _, bad := range []struct{ body, code, field string }{
 			{`{"username":"clerk20","role":"clerk","password":"short"}`, "invalid_password", "password"},
@@ -726,9 +776,27 @@ func TestOpenAPISession(t *testing.T) {
 		status, body = admin.do(http.MethodPut, "/api/v1/admin/users", nil)
 		oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_json")
 	})
-	// 72 bytes, not characters: 40 "è" are 80 bytes.
-	status, body = admin.do(http.MethodPut, "/api/v1/admin/users", `{"username":"clerk20","role":"clerk","password":"`+strings.Repeat("è", 40)+`"}`)
-	require.Equal(t, "password", oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_password").Field)
+	// Lengths are characters, not bytes: 7 accented letters are 14 bytes
+	// and too short; 72 of them (144 bytes, beyond bcrypt's 72) are fine and
+	// every one counts; 73 are too many. A 64-letter accented username
+	// (128 bytes) is fine, 65 letters are not.
+	v.with(oaReqInvalidBody, func() {
+		status, body = admin.do(http.MethodPut, "/api/v1/admin/users", `{"username":"clerk20","role":"clerk","password":"`+strings.Repeat("è", 7)+`"}`)
+		require.Equal(t, "password", oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_password").Field)
+		status, body = admin.do(http.MethodPut, "/api/v1/admin/users", `{"username":"clerk20","role":"clerk","password":"`+strings.Repeat("è", 73)+`"}`)
+		require.Equal(t, "password", oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_password").Field)
+		status, body = admin.do(http.MethodPut, "/api/v1/admin/users", `{"username":"`+strings.Repeat("ò", 65)+`","role":"clerk","password":"segreta-20"}`)
+		require.Equal(t, "username", oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_username").Field)
+	})
+	longName, longPassword := strings.Repeat("ò", 60)+"nicò", strings.Repeat("è", 72)
+	status, body = admin.do(http.MethodPut, "/api/v1/admin/users", `{"username":"`+longName+`","role":"clerk","password":"`+longPassword+`"}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+	status, body = login(longName, longPassword)
+	require.Equal(t, http.StatusOK, status, "72 accented letters log in: %s", body)
+	status, body = login(longName, strings.Repeat("è", 71)+"é")
+	oaRequireProblem(t, status, body, http.StatusUnauthorized, "invalid_credentials")
+	status, body = login(longName, strings.Repeat("è", 71))
+	oaRequireProblem(t, status, body, http.StatusUnauthorized, "invalid_credentials")
 	for _, who := range []*client{clerk, sup, display} {
 		status, body = who.do(http.MethodGet, "/api/v1/admin/users", nil)
 		oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
@@ -741,7 +809,7 @@ func TestOpenAPISession(t *testing.T) {
 		status, body = anon.do(http.MethodPut, "/api/v1/admin/users", `{"username":"clerk20","role":"admin","password":"segreta-20"}`)
 		oaRequireProblem(t, status, body, http.StatusUnauthorized, "unauthorized")
 	})
-	require.Len(t, listUsers(), 21, "no rejected request made clerk20")
+	require.Len(t, listUsers(), 22, "no rejected request made clerk20 (the accented user is the 22nd)")
 	status, body = login("clerk20", "segreta-20")
 	oaRequireProblem(t, status, body, http.StatusUnauthorized, "invalid_credentials")
 
@@ -1651,6 +1719,19 @@ func TestOpenAPISession(t *testing.T) {
 	require.Equal(t, []string{"admin"}, actors)
 	actors, _ = audited("notice.changed", "")
 	require.Equal(t, []string{"supervisor", "supervisor"}, actors)
+	// Every admin change of a user, with what changed.
+	actors, details = audited("user.created", "user clerk19")
+	require.Equal(t, []string{"admin"}, actors)
+	require.Equal(t, []string{"role clerk; password set"}, details)
+	actors, details = audited("user.updated", "user clerk19")
+	require.Equal(t, []string{"admin", "admin", "admin"}, actors)
+	require.Equal(t, []string{
+		"role supervisor; password set; 1 open sessions ended",
+		"disabled; 1 open sessions ended",
+		"role clerk; password set; enabled",
+	}, details)
+	actors, _ = audited("user.created", "user "+longName)
+	require.Equal(t, []string{"admin"}, actors)
 	// Filtered by actor, paged with since, and nothing after the last seq.
 	var mine []auditEntry
 	for _, a := range trail {
@@ -1757,6 +1838,7 @@ func TestOpenAPISession(t *testing.T) {
 			{`{"id":"2"}`, "invalid_kind", "kind"},
 			{`{"id":"2","kind":"display","token":"mine"}`, "unknown_field", "token"},
 			{`{"id":2,"kind":"display"}`, "invalid_field", "id"},
+			{`{"kind":"totem"}`, "missing_field", "id"},
 		} {
 			status, body = admin.do(http.MethodPost, "/api/v1/admin/devices", bad.body)
 			bp := oaRequireProblem(t, status, body, http.StatusBadRequest, bad.code)
@@ -1770,7 +1852,6 @@ func TestOpenAPISession(t *testing.T) {
 		{`{"id":"totem-1","kind":"display"}`, "display_not_found"},
 		{`{"id":"totem-9","kind":"totem"}`, "totem_not_found"},
 		{`{"id":"2","kind":"totem"}`, "totem_not_found"},
-		{`{"id":"","kind":"totem"}`, "totem_not_found"},
 	} {
 		status, body = admin.do(http.MethodPost, "/api/v1/admin/devices", bad.body)
 		require.Equal(t, "id", oaRequireProblem(t, status, body, http.StatusNotFound, bad.code).Field, bad.body)
@@ -1783,6 +1864,9 @@ func TestOpenAPISession(t *testing.T) {
 		status, body = anon.do(http.MethodPost, "/api/v1/admin/devices", `{"id":"2","kind":"display"}`)
 		oaRequireProblem(t, status, body, http.StatusUnauthorized, "unauthorized")
 	})
+	// An empty id is a bad request, not a missing device.
+	status, body = admin.do(http.MethodPost, "/api/v1/admin/devices", `{"id":"","kind":"totem"}`)
+	require.Equal(t, "id", oaRequireProblem(t, status, body, http.StatusBadRequest, "missing_field").Field)
 	status, body = d2.do(http.MethodGet, "/api/v1/auth/me", nil)
 	require.Equal(t, http.StatusOK, status, "rejected enrolments revoke nothing: %s", body)
 	status, body = admin.do(http.MethodPost, "/api/v1/admin/devices", `{"id":"2","kind":"display"}`)
@@ -1824,6 +1908,129 @@ func TestOpenAPISession(t *testing.T) {
 	status, body = h.device(t3.Token).do(http.MethodGet, "/api/v1/auth/me", nil)
 	require.Equal(t, http.StatusOK, status, string(body))
 	require.JSONEq(t, `{"id":"totem-3","device":"totem"}`, string(body))
+
+	// The catalogue without file editing: a new service, refused edits that
+	// change nothing, a new room... a new counter serving it, a ticket for
+	// it; switched off, it takes no tickets; without priority, none with a
+	// category. Every change is in the audit trail.
+	status, body = admin.do(http.MethodPut, "/api/v1/admin/services/passaporti",
+		`{"prefix":"PS","name":{"it":"Passaporti","en":"Passports"},"category":"dispositivo","target_wait_min":12.5,"service_time_min":9}`)
+	require.Equal(t, http.StatusCreated, status, string(body))
+	require.JSONEq(t, `{"id":"passaporti","prefix":"PS","name":{"it":"Passaporti","en":"Passports"},"description":{"it":"","en":""},"category":"dispositivo",
+		"target_wait_min":12,"service_time_min":9,"room":false,"active":true,"priority":true}`, string(body))
+	catBefore := h.Engine.LastSeq()
+	v.with(oaReqInvalidBody, func() {
+		for _, bad := range []struct{ path, body, code, field string }{
+			{"passaporti", `{"prefix":"ps"}`, "invalid_prefix", "prefix"},
+			{"passaporti", `{"target_wait_min":0}`, "invalid_target_wait_min", "target_wait_min"},
+			{"passaporti", `{"service_time_min":481}`, "invalid_service_time_min", "service_time_min"},
+			{"passaporti", `{"colour":"blue"}`, "unknown_field", "colour"},
+			{"passaporti", `{"active":"sì"}`, "invalid_field", "active"},
+		} {
+			status, body = admin.do(http.MethodPut, "/api/v1/admin/services/"+bad.path, bad.body)
+			require.Equal(t, bad.field, oaRequireProblem(t, status, body, http.StatusBadRequest, bad.code).Field, bad.body)
+		}
+	})
+	for _, bad := range []struct{ path, body, code, field string }{
+		{"nuovo", `{"prefix":"N","name":{"it":"Nuovo"},"category":"dispositivo","target_wait_min":10}`, "missing_field", "service_time_min"},
+		{"nuovo", `{"prefix":"N","category":"dispositivo","target_wait_min":10,"service_time_min":5}`, "missing_field", "name.it"},
+		{"passaporti", `{"category":"urgente"}`, "invalid_category", "category"},
+		{"passaporti", `{"name":{"it":"Riga\nspezzata"}}`, "invalid_name", "name.it"},
+		{"passa porti", `{"prefix":"Q","name":{"it":"X"},"category":"dispositivo","target_wait_min":10,"service_time_min":5}`, "invalid_id", "id"},
+	} {
+		status, body = admin.do(http.MethodPut, "/api/v1/admin/services/"+url.PathEscape(bad.path), bad.body)
+		require.Equal(t, bad.field, oaRequireProblem(t, status, body, http.StatusBadRequest, bad.code).Field, bad.body)
+	}
+	status, body = admin.do(http.MethodPut, "/api/v1/admin/services/passaporti", `{"prefix":"A"}`)
+	oaRequireProblem(t, status, body, http.StatusConflict, "prefix_taken")
+	status, body = admin.do(http.MethodPut, "/api/v1/admin/services/certificati", `{"room":true}`)
+	oaRequireProblem(t, status, body, http.StatusConflict, "service_in_use")
+	for _, who := range []*client{clerk, sup} {
+		status, body = who.do(http.MethodPut, "/api/v1/admin/services/passaporti", `{"active":false}`)
+		oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+		status, body = who.do(http.MethodPut, "/api/v1/admin/counters/19", `{"kind":"counter","name":{"it":"Sportello 19"},"services":["passaporti"]}`)
+		oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	}
+	require.Equal(t, catBefore, h.Engine.LastSeq(), "refused catalogue changes commit nothing")
+	status, body = anon.do(http.MethodGet, "/api/v1/services", nil)
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, string(body), `"id":"passaporti"`)
+	// A new counter takes it.
+	v.with(oaReqInvalidBody, func() {
+		status, body = admin.do(http.MethodPut, "/api/v1/admin/counters/19", `{"kind":"counter","name":{"it":"Sportello 19"},"services":["passaporti"],"clerk":"x"}`)
+		require.Equal(t, "clerk", oaRequireProblem(t, status, body, http.StatusBadRequest, "unknown_field").Field)
+	})
+	for _, bad := range []struct {
+		path, body  string
+		status      int
+		code, field string
+	}{
+		{"19", `{"name":{"it":"Sportello 19"},"services":["passaporti"]}`, 400, "missing_field", "kind"},
+		{"19", `{"kind":"desk","name":{"it":"Sportello 19"},"services":["passaporti"]}`, 400, "invalid_kind", "kind"},
+		{"19", `{"kind":"counter","name":{"it":"Sportello 19"},"services":[]}`, 400, "missing_field", "services"},
+		{"19", `{"kind":"counter","name":{"it":"Sportello 19"},"services":["passaporti","passaporti"]}`, 400, "invalid_services", "services[1]"},
+		{"19", `{"kind":"counter","name":{"it":"Sportello 19"},"services":["suap"]}`, 400, "invalid_services", "services[0]"},
+		{"19", `{"kind":"counter","name":{"it":"Sportello 19"},"services":["astronauti"]}`, 404, "service_not_found", "services[0]"},
+		{"R1", `{"kind":"counter"}`, 409, "kind_fixed", "kind"},
+	} {
+		status, body = admin.do(http.MethodPut, "/api/v1/admin/counters/"+bad.path, bad.body)
+		require.Equal(t, bad.field, oaRequireProblem(t, status, body, bad.status, bad.code).Field, bad.body)
+	}
+	require.Equal(t, catBefore, h.Engine.LastSeq(), "refused counter changes commit nothing")
+	status, body = admin.do(http.MethodPut, "/api/v1/admin/counters/19", `{"kind":"counter","name":{"it":"Sportello 19","en":"Desk 19"},"services":["passaporti","certificati"]}`)
+	require.Equal(t, http.StatusCreated, status, string(body))
+	c19v := decode[struct {
+		ID, Kind, State string
+		Services        []string
+		Name            struct{ IT, EN string }
+	}](t, body)
+	require.Equal(t, "counter", c19v.Kind)
+	require.Equal(t, "closed", c19v.State)
+	require.Equal(t, []string{"passaporti", "certificati"}, c19v.Services)
+	require.Equal(t, "Desk 19", c19v.Name.EN)
+	status, body = admin.do(http.MethodPut, "/api/v1/admin/counters/19", `{"services":["passaporti"]}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.Equal(t, []string{"passaporti"}, decode[struct{ Services []string }](t, body).Services)
+	status, body = totem.do(http.MethodPost, "/api/v1/tickets", `{"service":"passaporti","priority":"elderly"}`)
+	require.Equal(t, http.StatusCreated, status, string(body))
+	passport := decode[ticket](t, body)
+	require.Equal(t, "PS001", passport.Number)
+	status, body = admin.do(http.MethodPut, "/api/v1/admin/services/passaporti", `{"priority":false,"target_wait_min":20}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.Contains(t, string(body), `"priority":false`)
+	require.Contains(t, string(body), `"target_wait_min":20`)
+	status, body = totem.do(http.MethodPost, "/api/v1/tickets", `{"service":"passaporti","priority":"elderly"}`)
+	require.Equal(t, "priority", oaRequireProblem(t, status, body, http.StatusBadRequest, "priority_not_offered").Field)
+	status, body = admin.do(http.MethodPut, "/api/v1/admin/services/passaporti", `{"active":false}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.Contains(t, string(body), `"active":false`)
+	status, body = totem.do(http.MethodPost, "/api/v1/tickets", `{"service":"passaporti"}`)
+	oaRequireProblem(t, status, body, http.StatusConflict, "service_inactive")
+	status, body = clerk.do(http.MethodGet, "/api/v1/tickets/"+passport.ID, nil)
+	require.Equal(t, http.StatusOK, status, "the waiting ticket stays: %s", body)
+	status, body = admin.do(http.MethodPut, "/api/v1/admin/services/passaporti", `{"active":true}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+	status, body = sup.do(http.MethodGet, "/api/v1/audit?limit=1000", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	trail = decode[[]auditEntry](t, body)
+	actors, details = audited("service.created", "service passaporti")
+	require.Equal(t, []string{"admin"}, actors)
+	require.Equal(t, []string{"created: prefix PS, dispositivo, target 12.5 min"}, details)
+	actors, details = audited("service.updated", "service passaporti")
+	require.Equal(t, []string{"admin", "admin", "admin"}, actors)
+	require.Equal(t, []string{"now: prefix PS, dispositivo, target 20 min, no priority", "now: prefix PS, dispositivo, target 20 min, inactive, no priority",
+		"now: prefix PS, dispositivo, target 20 min, no priority"}, details)
+	actors, details = audited("counter.created", "counter 19")
+	require.Equal(t, []string{"admin"}, actors)
+	require.Equal(t, []string{"counter; name Sportello 19; services passaporti, certificati"}, details)
+	actors, details = audited("counter.updated", "counter 19")
+	require.Equal(t, []string{"admin"}, actors)
+	require.Equal(t, []string{"name Sportello 19; services passaporti"}, details)
+	actors, details = audited("device.enrolled", "device 2")
+	require.Equal(t, []string{"admin", "admin"}, actors)
+	require.Equal(t, []string{"display; new token, the old one revoked", "display; new token, the old one revoked"}, details)
+	actors, _ = audited("device.enrolled", "device totem-3")
+	require.Equal(t, []string{"admin"}, actors)
 
 	// The end of the day, last of all: it closes every open ticket and
 	// every counter.
@@ -1975,8 +2182,24 @@ func TestOpenAPISession(t *testing.T) {
 	for _, want := range []string{"snapshot", "ticket.issued", "ticket.called", "ticket.recalled", "ticket.started", "ticket.finished",
 		"ticket.no_show", "ticket.transferred", "ticket.cancelled", "counter.opened", "counter.closed", "counter.paused", "appointment.booked",
 		"ticket.printed", "ticket.print_failed", "ticket.reprint", "totem.help", "report.filed", "notice.changed",
-		"ticket.parked", "ticket.updated", "counter.updated", "day.closed"} {
+		"ticket.parked", "ticket.updated", "counter.updated", "day.closed",
+		"service.created", "service.updated", "counter.created", "user.created", "user.updated", "device.enrolled"} {
 		require.True(t, types[want], "the live feed sent no %s", want)
+	}
+	// Every kind of change the session made is in the audit trail, each
+	// line with who and when.
+	status, body = sup.do(http.MethodGet, "/api/v1/audit?limit=1000", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	inTrail := map[string]bool{}
+	for _, a := range decode[[]auditEntry](t, body) {
+		require.NotEmpty(t, a.Actor, "%+v", a)
+		require.NotEmpty(t, a.At, "%+v", a)
+		inTrail[a.Action] = true
+	}
+	for typ := range types {
+		if typ != "snapshot" {
+			require.True(t, inTrail[typ], "%s is on the live feed but not in the audit trail", typ)
+		}
 	}
 	// notice.changed carries the notice, never who set it.
 	require.Len(t, notices, 2)

@@ -148,7 +148,10 @@ func (s *Server) routes() {
 	api.GET("/admin/backup", s.backup, s.need(hub.RoleAdmin))
 	api.GET("/admin/users", s.users, s.need(hub.RoleAdmin))
 	api.PUT("/admin/users", s.putUser, s.need(hub.RoleAdmin))
+	api.PATCH("/admin/users/:username", s.patchUser, s.need(hub.RoleAdmin))
 	api.POST("/admin/devices", s.enrollDevice, s.need(hub.RoleAdmin))
+	api.PUT("/admin/services/:id", s.putService, s.need(hub.RoleAdmin))
+	api.PUT("/admin/counters/:id", s.putCounter, s.need(hub.RoleAdmin))
 }
 
 // Shutdown stops accepting requests and waits for running ones.

@@ -12,8 +12,7 @@ func (s *Server) services(c echo.Context) error {
 	site := s.eng.Site()
 	out := make([]serviceJSON, 0, len(site.Services))
 	for _, sv := range site.Services {
-		out = append(out, serviceJSON{ID: sv.ID, Prefix: sv.Prefix, Name: sv.Name, Description: sv.Description, Category: sv.Category,
-			TargetWaitMin: int(sv.TargetWait / time.Minute), ServiceMin: int(sv.ServiceTime / time.Minute), Room: sv.Room})
+		out = append(out, serviceOut(sv))
 	}
 	return c.JSON(http.StatusOK, out)
 }

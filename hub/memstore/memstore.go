@@ -37,6 +37,7 @@ type Store struct {
 	outbox       []hub.OutboxRecord
 	reports      map[string]*hub.Report
 	notice       hub.Text
+	catalogue    *hub.Catalogue
 }
 
 var _ hub.Store = (*Store)(nil)
@@ -60,7 +61,7 @@ func New(opts Options) *Store {
 func (s *Store) Load(day string) (*hub.State, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	st := &hub.State{LastSeq: s.lastSeq, Numbers: map[string]int{}, Notice: s.notice}
+	st := &hub.State{LastSeq: s.lastSeq, Numbers: map[string]int{}, Notice: s.notice, Catalogue: s.catalogue}
 	for _, t := range s.tickets {
 		if t.Day == day || !t.Status.Closed() {
 			st.Tickets = append(st.Tickets, t.Clone())
@@ -140,6 +141,12 @@ func (s *Store) Commit(b *hub.Batch) error {
 	}
 	if b.Notice != nil {
 		s.notice = *b.Notice
+	}
+	// The batch's catalogue is the engine's own copy, never changed after.
+	// Account records (Users, Devices, EndSessionsOf) are not kept: this
+	// store has no accounts (it is not a hub.AuthStore).
+	if b.Catalogue != nil {
+		s.catalogue = b.Catalogue
 	}
 	return nil
 }
