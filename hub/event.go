@@ -70,6 +70,11 @@ type EventData struct {
 	Outcome     string   `json:"outcome,omitempty"`
 	Appointment string   `json:"appointment,omitempty"`
 	Reason      string   `json:"reason,omitempty"`
+	// Score is a satisfaction rating (ticket.rated, a private event).
+	Score int `json:"score,omitempty"`
+	// Slot is the appointment time of a ticket checked in for one: the
+	// reports measure punctuality from it.
+	Slot *time.Time `json:"slot,omitempty"`
 }
 
 // Public strips everything a waiting-room screen must never see: priority
@@ -83,6 +88,8 @@ func (e Event) Public() Event {
 	d.Outcome = ""
 	d.Appointment = ""
 	d.Reason = ""
+	d.Score = 0
+	d.Slot = nil
 	if d.Queue != nil {
 		q := *d.Queue
 		d.Queue = &q
@@ -90,6 +97,11 @@ func (e Event) Public() Event {
 	e.Data = d
 	return e
 }
+
+// Private reports whether the event stays off the public live feed
+// altogether: a visit's rating is nobody's business on the screens, and
+// the clerk's desk, which follows the feed, must not learn it.
+func (e Event) Private() bool { return e.Type == EventTicketRated }
 
 // QueueEntry is the public state of one service's queue.
 type QueueEntry struct {

@@ -34,7 +34,8 @@ var (
 	bucketDevices      = []byte("devices")
 	bucketReports      = []byte("reports")
 	bucketLogins       = []byte("logins")
-	allBuckets         = [][]byte{bucketReports, bucketLogins, bucketMeta, bucketEvents, bucketTickets, bucketTicketsByDay, bucketOpen, bucketCounters, bucketAppointments, bucketNumbers, bucketIdem, bucketOutbox, bucketUsers, bucketSessions, bucketDevices}
+	bucketKPIDays      = []byte("kpi_days")
+	allBuckets         = [][]byte{bucketKPIDays, bucketReports, bucketLogins, bucketMeta, bucketEvents, bucketTickets, bucketTicketsByDay, bucketOpen, bucketCounters, bucketAppointments, bucketNumbers, bucketIdem, bucketOutbox, bucketUsers, bucketSessions, bucketDevices}
 	keySchema          = []byte("schema_version")
 	keyNotice          = []byte("notice")
 )
@@ -126,6 +127,12 @@ func (s *Store) init() error {
 var migrations = []func(tx *bolt.Tx) error{
 	// 1: the initial schema (buckets are created at open).
 	func(tx *bolt.Tx) error { return nil },
+	// 2: daily KPI aggregates (kpi_days), kept when events are pruned and
+	// personal data purged.
+	func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketKPIDays)
+		return err
+	},
 }
 
 // SchemaVersion is the schema this code writes.
