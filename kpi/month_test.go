@@ -33,7 +33,7 @@ type simClock struct {
 	now time.Time
 }
 
-func (c *simClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *simClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 func (c *simClock) Set(t time.Time) { c.mu.Lock(); c.now = t; c.mu.Unlock() }
 
 // truth is what the generator did to one visit, kept by the generator
@@ -239,7 +239,9 @@ type expected struct {
 	meanWait, p90Wait, sl, meanService, punct, sat                         string
 }
 
-func fmtDec(v float64) string { return strings.Replace(strconv.FormatFloat(v, 'f', 1, 64), ".", ",", 1) }
+func fmtDec(v float64) string {
+	return strings.Replace(strconv.FormatFloat(v, 'f', 1, 64), ".", ",", 1)
+}
 
 func expect(vs []*truth, target func(string) time.Duration) expected {
 	var e expected
