@@ -1825,6 +1825,8 @@ func TestOpenAPISession(t *testing.T) {
 	require.Equal(t, http.StatusOK, status, string(body))
 	require.JSONEq(t, `{"id":"totem-3","device":"totem"}`, string(body))
 
+	oaSurveySession(t, h, v)
+
 	// The end of the day, last of all: it closes every open ticket and
 	// every counter.
 	const dayReason = "chiusura dell'ufficio"
