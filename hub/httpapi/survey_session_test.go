@@ -79,7 +79,10 @@ func oaSurveySession(t *testing.T, h *testHub, v *oaValidator) {
 	require.Equal(t, before+3, h.Engine.LastSeq(), "the call, start and finish only: refused ratings change nothing")
 	status, body = screen.do(http.MethodPost, "/api/v1/feedback/5", `{"number":"`+a.Number+`","score":4,"reason":"cortesia","comment":"Gentilissimi"}`)
 	require.Equal(t, http.StatusCreated, status, string(body))
-	got := decode[struct{ Number, Channel, Reason string; Score int }](t, body)
+	got := decode[struct {
+		Number, Channel, Reason string
+		Score                   int
+	}](t, body)
 	require.Equal(t, a.Number, got.Number)
 	require.Equal(t, 4, got.Score)
 	require.Equal(t, "counter", got.Channel)
