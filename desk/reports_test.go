@@ -1,0 +1,91 @@
+package desk_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/comune-rc/sportello/desk"
+	"github.com/comune-rc/sportello/hub"
+	"github.com/comune-rc/sportello/hub/hubtest"
+	"github.com/labstack/echo/v4"
+	"github.com/stretchr/testify/require"
+)
+
+func startReportsHub(t *testing.T, clock func() time.Time) *hubtest.Hub {
+	t.Helper()
+	return hubtest.Start(t, hubtest.Options{Clock: clock, Pages: func(h *hubtest.Hub) []func(*echo.Echo) {
+		return []func(*echo.Echo){desk.Mount(desk.Config{EngineFunc: func() *hub.Engine { return h.Engine }, AccountsFunc: func() *hub.Accounts { return h.Accounts },
+			Reports: h.Store, Refresh: time.Second})}
+	}})
+}
+
+func TestReportsPages(t *testing.T) {
+	clk := newClock()
+	h := startReportsHub(t, clk.Now)
+	ctx := context.Background()
+	// Two visits today at counter 1: one served in 6 minutes after a
+	// 4-minute wait and rated 4, one still waiting.
+	a := issue(t, h, "certificati", hub.PriorityNone)
+	issue(t, h, "informazioni", hub.PriorityNone)
+	_, err := h.Engine.OpenCounter(ctx, "1", "clerk01")
+	require.NoError(t, err)
+	clk.Advance(4 * time.Minute)
+	_, err = h.Engine.CallTicket(ctx, "1", "clerk01", a.ID)
+	require.NoError(t, err)
+	_, err = h.Engine.Start(ctx, "1", "clerk01")
+	require.NoError(t, err)
+	clk.Advance(6 * time.Minute)
+	_, err = h.Engine.Finish(ctx, "1", "clerk01", hub.FinishRequest{})
+	require.NoError(t, err)
+	_, err = h.Engine.Rate(ctx, hub.RateRequest{TicketID: a.ID, Score: 4})
+	require.NoError(t, err)
+
+	// Clerks may not see the reports (they name clerks); supervisors may.
+	cc := client(t)
+	pageLogin(t, h, cc, "clerk01")
+	r := do(t, cc, http.MethodGet, h.URL+"/reports", "", nil)
+	require.Equal(t, http.StatusForbidden, r.Status)
+	require.NotContains(t, r.Body, "clerk01</th>")
+	r = do(t, cc, http.MethodGet, h.URL+"/reports/export.csv", "", nil)
+	require.Equal(t, http.StatusForbidden, r.Status)
+	anon := client(t)
+	r = do(t, anon, http.MethodGet, h.URL+"/reports", "", nil)
+	require.Equal(t, http.StatusSeeOther, r.Status)
+	require.Contains(t, r.Header.Get("Location"), "/login?next=%2Freports")
+
+	sc := client(t)
+	pageLogin(t, h, sc, "supervisor")
+	r = do(t, sc, http.MethodGet, h.URL+"/reports", "", nil)
+	require.Equal(t, http.StatusOK, r.Status, r.Body)
+	for _, want := range []string{
+		`<dd id="s-visits">2</dd>`, `<dd id="s-wait">4,0</dd>`, `<dd id="s-svc">6,0</dd>`, `<dd id="s-sat">4,0</dd>`, `<dd id="s-ratings">1</dd>`,
+		`role="img" aria-labelledby="waits-by-hour-t waits-by-hour-d"`, `<table class="list compact" id="service-level-table">`,
+		`<tr data-key="clerk01">`, `id="by-service"`, `href="/reports/export.csv?from=`, `<a href="/reports" aria-current="page">`,
+	} {
+		require.Contains(t, r.Body, want)
+	}
+	r = do(t, sc, http.MethodGet, h.URL+"/reports?month=2026-13", "", nil)
+	require.Equal(t, http.StatusBadRequest, r.Status)
+	require.Contains(t, r.Body, "month must be YYYY-MM")
+	r = do(t, sc, http.MethodGet, h.URL+"/reports?from=2026-11-05&to=2026-11-01", "", nil)
+	require.Equal(t, http.StatusBadRequest, r.Status)
+	// An empty month renders without figures.
+	r = do(t, sc, http.MethodGet, h.URL+"/reports?month=2020-02", "", nil)
+	require.Equal(t, http.StatusOK, r.Status)
+	require.Contains(t, r.Body, `<dd id="s-visits">0</dd>`)
+	require.Contains(t, r.Body, `<dd id="s-wait">—</dd>`)
+
+	r = do(t, sc, http.MethodGet, h.URL+"/reports/export.csv", "", nil)
+	require.Equal(t, http.StatusOK, r.Status)
+	require.Equal(t, "text/csv; charset=utf-8", r.Header.Get("Content-Type"))
+	lines := strings.Split(r.Body, "\n")
+	require.True(t, strings.HasPrefix(lines[0], "dimension,key,name,visits"))
+	require.Contains(t, r.Body, "\nclerk,clerk01,clerk01,1,1,4.00,4.00,100.00,,1,6.00,6.00,0,0,0,0,0,,1,4.00,100.00\n")
+	r = do(t, sc, http.MethodGet, h.URL+"/reports/monthly.pdf?month="+clk.Now().Format("2006-01"), "", nil)
+	require.Equal(t, http.StatusOK, r.Status)
+	require.Equal(t, "application/pdf", r.Header.Get("Content-Type"))
+	require.True(t, strings.HasPrefix(r.Body, "%PDF-"))
+}
