@@ -66,6 +66,7 @@ func Mount(cfg Config) func(*echo.Echo) {
 		e.GET("/kiosk/:id", p.kiosk)
 		e.POST("/kiosk/:id/checkin", p.checkin)
 		e.GET("/t/:token", p.track)
+		e.GET("/feedback/:id", p.feedback)
 	}
 }
 
@@ -372,6 +373,7 @@ type trackData struct {
 	EWTMin    int
 	Msgs      string
 	Counters  string
+	Survey    surveyData
 }
 
 // track serves the citizen's tracking page, GET /t/{token}.
@@ -402,5 +404,6 @@ func (p *pages) track(c echo.Context) error {
 	return render(c, http.StatusOK, "track.html", trackData{
 		Site: site, Token: token, Number: v.Ticket.Number, ServiceID: sv.ID, Service: sv.Name, Status: v.Ticket.Status,
 		Position: v.Position, EWTMin: minutes(v.EWT), Msgs: trackMsgs, Counters: string(cj),
+		Survey: trackSurvey(token, v.Ticket),
 	})
 }

@@ -55,7 +55,8 @@ var oaNotProblem = map[string]bool{
 // oaMountedElsewhere lists documented pages that the page packages mount
 // (httpapi.Config.Mount) rather than httpapi's own route table.
 var oaMountedElsewhere = map[string]bool{
-	"GET /t/{token}": true,
+	"GET /t/{token}":     true,
+	"GET /feedback/{id}": true,
 }
 
 // oaRoutes returns the operations httpapi's own router serves, as
