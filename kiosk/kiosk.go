@@ -138,7 +138,13 @@ func fill(v any, name, value string) hub.Text {
 // one of the prefixes, or every text with none.
 func textsJSON(prefixes ...string) string {
 	out := map[string]hub.Text{}
-	for k, v := range texts {
+	all := map[string]hub.Text{}
+	for _, m := range []map[string]hub.Text{texts, surveyTexts} {
+		for k, v := range m {
+			all[k] = v
+		}
+	}
+	for k, v := range all {
 		keep := len(prefixes) == 0
 		for _, p := range prefixes {
 			keep = keep || strings.HasPrefix(k, p)
@@ -230,6 +236,7 @@ type kioskData struct {
 	Services   string
 	MaxText    int
 	MaxPlace   int
+	Survey     surveyData
 }
 
 type serviceInfo struct {
@@ -265,7 +272,7 @@ func (p *pages) kiosk(c echo.Context) error {
 		Site: site, Totem: totem, Preview: pr.Device != hub.DeviceTotem, Groups: Groups(site),
 		Priorities: priorityChoices, Kinds: reportKinds, Topics: reportTopics(), Alphabet: alpha,
 		IdleMs: p.cfg.IdleTimeout.Milliseconds(), TicketMs: p.cfg.TicketTimeout.Milliseconds(), PrintMs: p.cfg.PrintTimeout.Milliseconds(),
-		Msgs: kioskMsgs, Services: string(sj), MaxText: 1000, MaxPlace: 200,
+		Msgs: kioskMsgs, Services: string(sj), MaxText: 1000, MaxPlace: 200, Survey: newSurvey(""),
 	})
 }
 
@@ -325,6 +332,16 @@ func (p *pages) checkin(c echo.Context) error {
 	raw, field := r.Code, "code"
 	if raw == "" {
 		raw, field = r.Scan, "scan"
+	}
+	if token, ok := TrackTokenOf(raw); ok {
+		// A paper ticket's QR code: the citizen came back to rate the
+		// visit (the survey at the totem).
+		v, err := eng.TicketByToken(token)
+		if err != nil {
+			return &hub.Error{Kind: hub.KindNotFound, Code: hub.ErrTicketNotFound.Code, Field: field, Message: "this ticket is not valid any more: only today's tickets can be rated here"}
+		}
+		tk := v.Ticket
+		return c.JSON(http.StatusOK, map[string]surveyScan{"survey": {Token: token, Number: tk.Number, Service: tk.Service, Status: tk.Status, Rated: tk.Rating != nil}})
 	}
 	if strings.TrimSpace(raw) == "" {
 		return hub.FieldError("missing_field", "code", "code or scan is required: the booking code")

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strings"
 
 	"github.com/comune-rc/sportello/hub"
 	"github.com/comune-rc/sportello/hub/httpapi"
@@ -30,6 +32,9 @@ var surveyTexts = map[string]hub.Text{
 	"survey.already":     {IT: "Questa visita è già stata valutata. Grazie!", EN: "This visit has already been rated. Thank you!"},
 	"survey.expired":     {IT: "Il tempo per valutare questa visita è scaduto.", EN: "The time to rate this visit is over."},
 	"survey.failed":      {IT: "Invio non riuscito: riprova.", EN: "Sending failed: please try again."},
+	"survey.scan.title":  {IT: "Valuta la tua visita", EN: "Rate your visit"},
+	"survey.notyet":      {IT: "Il servizio non è ancora concluso: potrai valutarlo alla fine.", EN: "Your service has not ended yet: you can rate it at the end."},
+	"survey.notserved":   {IT: "Questo biglietto non è stato servito: non c'è nulla da valutare.", EN: "This ticket was not served: there is nothing to rate."},
 	"feedback.title":     {IT: "La tua opinione conta", EN: "Your opinion matters"},
 	"feedback.rest":      {IT: "Al termine del servizio potrai dirci com'è andata.", EN: "When your service ends, you can tell us how it went."},
 	"feedback.visit":     {IT: "Biglietto {n}", EN: "Ticket {n}"},
@@ -40,11 +45,6 @@ var surveyTexts = map[string]hub.Text{
 	"feedback.403.body":  {IT: "Questo schermo deve essere abilitato: apri una volta /feedback/{id}?token=TOKEN_DEL_DISPOSITIVO, oppure accedi come operatore.", EN: "This screen must be enrolled: open /feedback/{id}?token=DEVICE_TOKEN once, or log in as staff."},
 }
 
-func init() {
-	for k, v := range surveyTexts {
-		texts[k] = v
-	}
-}
 
 // faceEmoji are the faces of the scores 1…5 (decorative: each face has its
 // words beside it).
@@ -122,4 +122,29 @@ func trackSurvey(token string, t *hub.Ticket) surveyData {
 	d := newSurvey("/api/v1/track/" + url.PathEscape(token) + "/rating")
 	d.Rated = t.Rating != nil
 	return d
+}
+
+// trackTokenRE finds a tracking link's token: the QR code of a paper
+// ticket carries PUBLIC_URL/t/TOKEN.
+var trackTokenRE = regexp.MustCompile(`/t/([a-z2-7]{16,64})(?:[/?#\s]|$)`)
+
+// TrackTokenOf extracts the token of a tracking link scanned at a totem.
+func TrackTokenOf(scan string) (string, bool) {
+	if len(scan) > 4*MaxScan {
+		return "", false
+	}
+	m := trackTokenRE.FindStringSubmatch(strings.TrimSpace(scan))
+	if m == nil {
+		return "", false
+	}
+	return m[1], true
+}
+
+// surveyScan is the totem's answer to a scanned ticket: the visit to rate.
+type surveyScan struct {
+	Token   string     `json:"token"`
+	Number  string     `json:"number"`
+	Service string     `json:"service"`
+	Status  hub.Status `json:"status"`
+	Rated   bool       `json:"rated"`
 }

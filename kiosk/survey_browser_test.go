@@ -124,3 +124,51 @@ func TestBrowserSurveyOnCounterScreen(t *testing.T) {
 	require.NoError(t, err)
 	require.Nil(t, v.Ticket.Rating)
 }
+
+// The totem takes the survey of a ticket scanned back at it: a finished
+// visit gets the faces (the rating is the totem's), an unfinished one a
+// message.
+func TestBrowserSurveyAtTotem(t *testing.T) {
+	h := startHub(t, kiosk.Config{})
+	bg := context.Background()
+	done, _, err := h.Engine.Issue(bg, hub.IssueRequest{Service: "cie", By: "totem-2", Channel: hub.ChannelTotem})
+	require.NoError(t, err)
+	waiting, _, err := h.Engine.Issue(bg, hub.IssueRequest{Service: "cie", By: "totem-2", Channel: hub.ChannelTotem})
+	require.NoError(t, err)
+	_, err = h.Engine.OpenCounter(bg, "6", "clerk06")
+	require.NoError(t, err)
+	_, err = h.Engine.CallTicket(bg, "6", "clerk06", done.ID)
+	require.NoError(t, err)
+	_, err = h.Engine.Finish(bg, "6", "clerk06", hub.FinishRequest{})
+	require.NoError(t, err)
+
+	ctx := openKiosk(t, h, "totem-1", "demo-totem-1", portraitW, portraitH)
+	scan := func(tk *hub.Ticket) {
+		click(t, ctx, "#go-checkin")
+		onScreen(t, ctx, "s-checkin")
+		waitFor(t, ctx, "the focused code field", `document.activeElement === document.querySelector('#code')`, wait)
+		run(t, ctx, chromedp.KeyEvent(h.URL+"/t/"+tk.TrackToken), chromedp.KeyEvent(kb.Enter))
+		onScreen(t, ctx, "s-survey")
+	}
+	scan(waiting)
+	require.Contains(t, text(t, ctx, "#sv-state"), "non è ancora concluso")
+	require.True(t, eval[bool](t, ctx, `document.querySelector('#s-survey form.survey').hidden`))
+	click(t, ctx, "#s-survey [data-home]")
+	onScreen(t, ctx, "s-start")
+
+	scan(done)
+	require.Equal(t, done.Number, text(t, ctx, "#sv-number"))
+	checkTargets(t, ctx, "the totem's survey")
+	click(t, ctx, `label[for="sv-5"]`)
+	click(t, ctx, "#s-survey .survey-send")
+	waitFor(t, ctx, "the thanks", `!document.querySelector('#s-survey .survey-thanks').hidden`, wait)
+	v, err := h.Engine.Ticket(done.ID)
+	require.NoError(t, err)
+	require.Equal(t, 5, v.Ticket.Rating.Score)
+	require.Equal(t, hub.RatedAtTotem, v.Ticket.Rating.Channel)
+	click(t, ctx, "#s-survey [data-home]")
+	onScreen(t, ctx, "s-start")
+	// Scanned again: one answer per visit.
+	scan(done)
+	require.Contains(t, text(t, ctx, "#sv-state"), "già stata valutata")
+}
