@@ -45,7 +45,6 @@ var surveyTexts = map[string]hub.Text{
 	"feedback.403.body":  {IT: "Questo schermo deve essere abilitato: apri una volta /feedback/{id}?token=TOKEN_DEL_DISPOSITIVO, oppure accedi come operatore.", EN: "This screen must be enrolled: open /feedback/{id}?token=DEVICE_TOKEN once, or log in as staff."},
 }
 
-
 // faceEmoji are the faces of the scores 1…5 (decorative: each face has its
 // words beside it).
 var faceEmoji = [6]string{"", "😠", "🙁", "😐", "🙂", "😄"}
