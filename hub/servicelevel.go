@@ -17,8 +17,6 @@ type ServiceLevel struct {
 	// than the target; OverTarget is the part of them still waiting.
 	Missed     int
 	OverTarget int
-	// Ratings counts today's survey answers by score (index 1…5).
-	Ratings [6]int
 }
 
 // Ratio is the service level in 0…1, and false when nothing counts yet.
@@ -57,9 +55,6 @@ func (e *Engine) ServiceLevels() []ServiceLevel {
 			continue
 		}
 		l := &out[i]
-		if t.Rating != nil && t.Rating.Score >= 1 && t.Rating.Score <= 5 {
-			l.Ratings[t.Rating.Score]++
-		}
 		if len(t.Steps) > 0 {
 			l.Called++
 			if t.Steps[0].CalledAt.Sub(t.IssuedAt) <= l.Target {

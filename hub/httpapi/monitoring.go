@@ -23,8 +23,9 @@ type CzRMHealth struct {
 var printerStates = []string{"ok", "paper_near_end", "paper_out", "cover_open", "offline", "error", "unknown"}
 
 // monitoringMetrics writes the gauges for live monitoring and alerting:
-// today's service level, totems and their printers, display heartbeats,
-// today's survey answers and the CzRM backlog. Names are documented in
+// today's service level, totems and their printers, display heartbeats
+// and the CzRM backlog. Survey answers are not here on purpose: a live
+// count would let a clerk tell their own visit's rating. Names are documented in
 // docs/monitoring.md; docs/monitoring/alerts.yml uses them.
 func (s *Server) monitoringMetrics(b *strings.Builder) {
 	gauge := func(name, help string) {
@@ -49,17 +50,6 @@ func (s *Server) monitoringMetrics(b *strings.Builder) {
 	for _, l := range levels {
 		fmt.Fprintf(b, "sportello_queue_over_target{service=%q} %d\n", l.Service, l.OverTarget)
 	}
-	gauge("sportello_ratings_today", "Today's satisfaction survey answers by score (1-5).")
-	var ratings [6]int
-	for _, l := range levels {
-		for i := 1; i <= 5; i++ {
-			ratings[i] += l.Ratings[i]
-		}
-	}
-	for i := 1; i <= 5; i++ {
-		fmt.Fprintf(b, "sportello_ratings_today{score=\"%d\"} %d\n", i, ratings[i])
-	}
-
 	// Totems and their printers.
 	s.totems.mu.Lock()
 	var totems []TotemHealth
