@@ -49,6 +49,15 @@ func niceMax(v float64) float64 {
 	return 10 * p
 }
 
+// divisions is how many grid steps the axis has: round values for the
+// 1–5 scores and percentages, quarters otherwise.
+func (c Chart) divisions() int {
+	if c.Max == 5 || c.Max == 100 || c.Max == 10 {
+		return 5
+	}
+	return 4
+}
+
 // WaitsByHour is the mean wait by hour of arrival.
 func (r *Report) WaitsByHour() Chart {
 	c := Chart{ID: "waits-by-hour", Unit: "min",
@@ -105,8 +114,8 @@ func (c Chart) SVG() template.HTML {
 	fmt.Fprintf(&b, `<title id="%s-t">%s</title><desc id="%s-d">%s</desc>`, c.ID, esc(c.Title.IT+" / "+c.Title.EN), c.ID, esc(c.Desc.IT+" "+c.Desc.EN))
 	plotW, plotH := w-left-8, h-bottom-top
 	y := func(v float64) float64 { return top + plotH - plotH*math.Min(v, c.Max)/c.Max }
-	for i := 0; i <= 4; i++ {
-		v := c.Max * float64(i) / 4
+	for i, n := 0, c.divisions(); i <= n; i++ {
+		v := c.Max * float64(i) / float64(n)
 		fmt.Fprintf(&b, `<line class="grid" x1="%g" x2="%g" y1="%.1f" y2="%.1f"/><text class="axis" x="%g" y="%.1f" text-anchor="end">%s</text>`,
 			left, w-8, y(v), y(v), left-4, y(v)+4, esc(strings.Replace(fmt.Sprintf("%g", v), ".", ",", 1)))
 	}

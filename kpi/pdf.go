@@ -133,8 +133,8 @@ func (d *pdfDoc) chart(c Chart) {
 	w := 165.0
 	f.SetDrawColor(200, 200, 200)
 	f.SetFont(pdfFont, "", 7)
-	for i := 0; i <= 4; i++ {
-		v := c.Max * float64(i) / 4
+	for i, n := 0, c.divisions(); i <= n; i++ {
+		v := c.Max * float64(i) / float64(n)
 		y := y0 + h - h*v/c.Max
 		f.Line(x0, y, x0+w, y)
 		f.Text(x0-9, y+1, decimal(v))
