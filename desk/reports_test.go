@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
 	"github.com/comune-rc/sportello/desk"
 	"github.com/comune-rc/sportello/hub"
 	"github.com/comune-rc/sportello/hub/hubtest"
@@ -88,4 +90,43 @@ func TestReportsPages(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.Status)
 	require.Equal(t, "application/pdf", r.Header.Get("Content-Type"))
 	require.True(t, strings.HasPrefix(r.Body, "%PDF-"))
+}
+
+// TestBrowserReports: the reports page in Chromium, under its CSP, with
+// the charts drawn and named for screen readers.
+func TestBrowserReports(t *testing.T) {
+	clk := newClock()
+	h := startReportsHub(t, clk.Now)
+	ctx := context.Background()
+	a := issue(t, h, "certificati", hub.PriorityNone)
+	_, err := h.Engine.OpenCounter(ctx, "1", "clerk01")
+	require.NoError(t, err)
+	clk.Advance(3 * time.Minute)
+	_, err = h.Engine.CallTicket(ctx, "1", "clerk01", a.ID)
+	require.NoError(t, err)
+	_, err = h.Engine.Finish(ctx, "1", "clerk01", hub.FinishRequest{})
+	require.NoError(t, err)
+
+	bctx := tab(t)
+	// Record script errors and CSP violations (inline styles in the SVG
+	// would be one).
+	_, err = chromedp.Call(bctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `window.__problems = [];
+window.addEventListener('error', e => window.__problems.push('error: ' + e.message));
+document.addEventListener('securitypolicyviolation', e => window.__problems.push('CSP: ' + e.violatedDirective + ' ' + e.blockedURI));`})
+	require.NoError(t, err)
+	run(t, bctx, chromedp.Navigate(h.URL+"/reports"))
+	waitFor(t, bctx, "the login form", `location.pathname === '/login' && !!document.querySelector('#username')`)
+	run(t, bctx, chromedp.SendKeys(chromedp.CSS("#username"), "supervisor"), chromedp.SendKeys(chromedp.CSS("#password"), "demo"), chromedp.KeyEvent("\r"))
+	waitFor(t, bctx, "the reports after login", `location.pathname === '/reports' && !!document.querySelector('#s-visits')`)
+	require.Empty(t, eval[[]string](t, bctx, `window.__problems`), "script errors or CSP violations")
+	require.Equal(t, "1", text(t, bctx, "#s-visits"))
+	require.Equal(t, 3, eval[int](t, bctx, `document.querySelectorAll('svg.chart[role=img]').length`))
+	require.Equal(t, 3, eval[int](t, bctx, `Array.from(document.querySelectorAll('svg.chart')).filter(s => s.querySelector('title').textContent.length > 10 && s.querySelector('desc')).length`))
+	// The bars are styled by the page's stylesheet (no inline styles).
+	require.Equal(t, "rgb(31, 94, 160)", eval[string](t, bctx, `getComputedStyle(document.querySelector('svg.chart .bar')).fill`))
+	require.Equal(t, "Sportello 1", eval[string](t, bctx, `document.querySelector('#by-counter tbody th .it').textContent`))
+	// The month picker reloads the page for another month.
+	run(t, bctx, chromedp.SetValue(chromedp.CSS("#month"), "2020-02"), chromedp.Submit(chromedp.CSS("form.period")))
+	waitFor(t, bctx, "February 2020", `document.querySelector('#r-from') && document.querySelector('#r-from').textContent === '2020-02-01'`)
+	require.Equal(t, "0", text(t, bctx, "#s-visits"))
 }
