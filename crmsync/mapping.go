@@ -53,6 +53,10 @@ func DefaultFields() map[string]string {
 		"services_delivered": "Services_Delivered__c",
 		"outcome":            "Outcome__c",
 		"steps":              "Steps_Summary__c",
+
+		// The satisfaction survey's answer (hub.Rating).
+		"satisfaction":        "Satisfaction__c",
+		"satisfaction_reason": "Satisfaction_Reason__c",
 	}
 }
 
@@ -75,6 +79,14 @@ func list(s []string) any {
 		return nil
 	}
 	return strings.Join(s, ";") // the multi-select picklist format
+}
+
+// rating reads a field of the visit's rating, null while there is none.
+func rating(t *hub.Ticket, f func(r *hub.Rating) any) any {
+	if t.Rating == nil {
+		return nil
+	}
+	return f(t.Rating)
 }
 
 // visitFields are the fields a visit can be mapped to. Those marked
@@ -102,6 +114,13 @@ var visitFields = map[string]struct {
 	"slot":               {get: func(t *hub.Ticket) any { return timeVal(t.Slot) }},
 	"priority":           {get: func(t *hub.Ticket) any { return str(string(t.Prio)) }, optIn: true},
 	"notes":              {get: func(t *hub.Ticket) any { return str(t.Notes) }, optIn: true},
+
+	// The survey's answer: score and reason by default, the free-text
+	// comment only when configured.
+	"satisfaction":         {get: func(t *hub.Ticket) any { return rating(t, func(r *hub.Rating) any { return r.Score }) }},
+	"satisfaction_reason":  {get: func(t *hub.Ticket) any { return rating(t, func(r *hub.Rating) any { return str(r.Reason) }) }},
+	"satisfaction_comment": {get: func(t *hub.Ticket) any { return rating(t, func(r *hub.Rating) any { return str(r.Comment) }) }, optIn: true},
+
 	"clerk": {get: func(t *hub.Ticket) any {
 		if n := len(t.Steps); n > 0 {
 			return str(t.Steps[n-1].ClerkID)

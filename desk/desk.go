@@ -26,6 +26,7 @@ import (
 	"github.com/comune-rc/sportello/assets"
 	"github.com/comune-rc/sportello/hub"
 	"github.com/comune-rc/sportello/hub/httpapi"
+	"github.com/comune-rc/sportello/kpi"
 	"github.com/labstack/echo/v4"
 )
 
@@ -47,6 +48,9 @@ type Config struct {
 	// Refresh is how often the pages poll the API besides the live feed
 	// (waits grow without events). Default 15 s.
 	Refresh time.Duration
+	// Reports is where the /reports pages read their figures (the hub's
+	// store); without it they answer 503.
+	Reports kpi.Source
 }
 
 type pages struct {
@@ -74,6 +78,7 @@ func Mount(cfg Config) func(*echo.Echo) {
 		e.GET("/supervisor", p.supervisor)
 		e.GET("/admin", p.admin)
 		e.GET("/desk/clock", p.clock)
+		p.mountReports(e)
 	}
 }
 
@@ -116,7 +121,22 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 		return int(d / time.Minute)
 	},
 	"inc": func(i int) int { return i + 1 },
+	// The reports' figures, formatted as the PDF formats them.
+	"minutesOf": kpi.Minutes,
+	"percentOf": kpi.Percent,
+	"scoreOf":   kpi.Score,
+	"targetMin": func(d time.Duration) int { return int(d / time.Minute) },
+	"figTable": func(id, it, en string, rows []kpi.Row, target bool) figTable {
+		return figTable{ID: id, IT: it, EN: en, Rows: rows, Target: target}
+	},
 }).ParseFS(templateFS, "templates/*.html"))
+
+// figTable is one figures table of the reports page.
+type figTable struct {
+	ID, IT, EN string
+	Rows       []kpi.Row
+	Target     bool
+}
 
 // trHTML renders a text Italian first, English second (smaller, marked
 // lang="en" for screen readers).

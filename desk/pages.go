@@ -139,7 +139,8 @@ type serviceGroup struct {
 func (p *pages) page(c echo.Context, pr hub.Principal, page string, title hub.Text) pageData {
 	nav := []navLink{{URL: "/desk", Text: hub.Text{IT: "Sportello", EN: "Desk"}}}
 	if pr.Role.AtLeast(hub.RoleSupervisor) {
-		nav = append(nav, navLink{URL: "/supervisor", Text: hub.Text{IT: "Supervisione", EN: "Supervisor"}})
+		nav = append(nav, navLink{URL: "/supervisor", Text: hub.Text{IT: "Supervisione", EN: "Supervisor"}},
+			navLink{URL: "/reports", Text: hub.Text{IT: "Rapporti", EN: "Reports"}})
 	}
 	if pr.Role.AtLeast(hub.RoleAdmin) {
 		nav = append(nav, navLink{URL: "/admin", Text: hub.Text{IT: "Amministrazione", EN: "Administration"}})

@@ -343,6 +343,29 @@ func (e *Engine) PurgePersonal(ctx context.Context, keep time.Duration) (int, er
 				n++
 			}
 		}
+		for _, t := range tx.e.tickets {
+			if t.Rating != nil && t.Rating.Comment != "" && t.ClosedAt != nil && t.ClosedAt.Before(cutoff) {
+				t.Rating.Comment = ""
+				tx.putTicket(t, nil)
+				n++
+			}
+		}
+		if sc, ok := tx.e.store.(PastTickets); ok {
+			// Visits of past days are no longer in memory: the store
+			// hands them over, and only the changed ones are written.
+			err := sc.ClosedTicketsBefore(cutoff, func(t *Ticket) {
+				if _, inMem := tx.e.tickets[t.ID]; inMem {
+					return
+				}
+				if purgeTicket(tx.e, t) {
+					tx.batch.Tickets = append(tx.batch.Tickets, t)
+					n++
+				}
+			})
+			if err != nil {
+				return nil, err
+			}
+		}
 		for code, a := range tx.e.appointments {
 			if a.Citizen != nil && a.Citizen.Hash == "" && a.Slot.Before(cutoff) {
 				c := *a
@@ -361,3 +384,26 @@ func (e *Engine) PurgePersonal(ctx context.Context, keep time.Duration) (int, er
 }
 
 var _ = fmt.Sprintf
+
+// PastTickets is what a store offers the retention job beyond Store: the
+// closed visits of past days, which the engine no longer keeps in memory.
+type PastTickets interface {
+	// ClosedTicketsBefore calls fn with each closed ticket that ended
+	// before cutoff; fn may change it (the engine writes the changed ones).
+	ClosedTicketsBefore(cutoff time.Time, fn func(t *Ticket)) error
+}
+
+// purgeTicket removes a closed visit's personal data (the citizen and the
+// survey's free-text comment) and reports whether anything changed.
+func purgeTicket(e *Engine, t *Ticket) bool {
+	changed := false
+	if t.Citizen != nil && (t.Citizen.FiscalCode != "" || t.Citizen.Name != "") {
+		t.Citizen = &Citizen{Hash: e.PersonKey(t.Citizen.FiscalCode)}
+		changed = true
+	}
+	if t.Rating != nil && t.Rating.Comment != "" {
+		t.Rating.Comment = ""
+		changed = true
+	}
+	return changed
+}

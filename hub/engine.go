@@ -458,6 +458,10 @@ func (tx *txn) ticketEvent(typ string, t *Ticket) {
 	}
 	d.Outcome = t.Outcome
 	d.Appointment = t.Appointment
+	if t.Slot != nil && typ == EventTicketIssued {
+		slot := *t.Slot
+		d.Slot = &slot
+	}
 	ev := tx.emit(typ, d)
 	tx.putTicket(t, &ev)
 }

@@ -74,6 +74,11 @@ type EventData struct {
 	// device.enrolled); Reason then says what changed.
 	User   string `json:"user,omitempty"`
 	Device string `json:"device,omitempty"`
+	// Score is a satisfaction rating (ticket.rated, a private event).
+	Score int `json:"score,omitempty"`
+	// Slot is the appointment time of a ticket checked in for one: the
+	// reports measure punctuality from it.
+	Slot *time.Time `json:"slot,omitempty"`
 }
 
 // Public strips everything a waiting-room screen must never see: priority
@@ -89,6 +94,8 @@ func (e Event) Public() Event {
 	d.Reason = ""
 	d.User = ""
 	d.Device = ""
+	d.Score = 0
+	d.Slot = nil
 	if d.Queue != nil {
 		q := *d.Queue
 		d.Queue = &q
@@ -96,6 +103,11 @@ func (e Event) Public() Event {
 	e.Data = d
 	return e
 }
+
+// Private reports whether the event stays off the public live feed
+// altogether: a visit's rating is nobody's business on the screens, and
+// the clerk's desk, which follows the feed, must not learn it.
+func (e Event) Private() bool { return e.Type == EventTicketRated }
 
 // QueueEntry is the public state of one service's queue.
 type QueueEntry struct {

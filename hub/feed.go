@@ -61,7 +61,8 @@ func (s *Subscription) Dropped() bool {
 	return s.dropped
 }
 
-// Publish sends events to every client, never blocking.
+// Publish sends events to every client, never blocking. Private events
+// (Event.Private) are not sent.
 func (f *Feed) Publish(events []Event) {
 	if len(events) == 0 {
 		return
@@ -70,6 +71,9 @@ func (f *Feed) Publish(events []Event) {
 	defer f.mu.Unlock()
 	for s := range f.subs {
 		for _, ev := range events {
+			if ev.Private() {
+				continue
+			}
 			select {
 			case s.C <- ev:
 			default:

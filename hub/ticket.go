@@ -128,6 +128,9 @@ type Ticket struct {
 	Requested []string `json:"requested,omitempty"`
 	// PrintAt is when the print job was (re)queued.
 	PrintAt time.Time `json:"print_at,omitempty"`
+	// Rating is the citizen's answer to the satisfaction survey, once the
+	// visit is finished (see Engine.Rate).
+	Rating *Rating `json:"rating,omitempty"`
 }
 
 // PrintStatus is where a totem's paper ticket is.
@@ -152,6 +155,10 @@ func (t *Ticket) Clone() *Ticket {
 	if t.Citizen != nil {
 		cz := *t.Citizen
 		c.Citizen = &cz
+	}
+	if t.Rating != nil {
+		r := *t.Rating
+		c.Rating = &r
 	}
 	return &c
 }

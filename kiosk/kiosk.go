@@ -66,6 +66,7 @@ func Mount(cfg Config) func(*echo.Echo) {
 		e.GET("/kiosk/:id", p.kiosk)
 		e.POST("/kiosk/:id/checkin", p.checkin)
 		e.GET("/t/:token", p.track)
+		e.GET("/feedback/:id", p.feedback)
 	}
 }
 
@@ -137,7 +138,13 @@ func fill(v any, name, value string) hub.Text {
 // one of the prefixes, or every text with none.
 func textsJSON(prefixes ...string) string {
 	out := map[string]hub.Text{}
-	for k, v := range texts {
+	all := map[string]hub.Text{}
+	for _, m := range []map[string]hub.Text{texts, surveyTexts} {
+		for k, v := range m {
+			all[k] = v
+		}
+	}
+	for k, v := range all {
 		keep := len(prefixes) == 0
 		for _, p := range prefixes {
 			keep = keep || strings.HasPrefix(k, p)
@@ -229,6 +236,7 @@ type kioskData struct {
 	Services   string
 	MaxText    int
 	MaxPlace   int
+	Survey     surveyData
 }
 
 type serviceInfo struct {
@@ -265,7 +273,7 @@ func (p *pages) kiosk(c echo.Context) error {
 		Site: site, Totem: totem, Preview: pr.Device != hub.DeviceTotem, Groups: Groups(site),
 		Priorities: priorityChoices, Kinds: reportKinds, Topics: reportTopics(), Alphabet: alpha,
 		IdleMs: p.cfg.IdleTimeout.Milliseconds(), TicketMs: p.cfg.TicketTimeout.Milliseconds(), PrintMs: p.cfg.PrintTimeout.Milliseconds(),
-		Msgs: kioskMsgs, Services: string(sj), MaxText: 1000, MaxPlace: 200,
+		Msgs: kioskMsgs, Services: string(sj), MaxText: 1000, MaxPlace: 200, Survey: newSurvey(""),
 	})
 }
 
@@ -326,6 +334,16 @@ func (p *pages) checkin(c echo.Context) error {
 	if raw == "" {
 		raw, field = r.Scan, "scan"
 	}
+	if token, ok := TrackTokenOf(raw); ok {
+		// A paper ticket's QR code: the citizen came back to rate the
+		// visit (the survey at the totem).
+		v, err := eng.TicketByToken(token)
+		if err != nil {
+			return &hub.Error{Kind: hub.KindNotFound, Code: hub.ErrTicketNotFound.Code, Field: field, Message: "this ticket is not valid any more: only today's tickets can be rated here"}
+		}
+		tk := v.Ticket
+		return c.JSON(http.StatusOK, map[string]surveyScan{"survey": {Token: token, Number: tk.Number, Service: tk.Service, Status: tk.Status, Rated: tk.Rating != nil}})
+	}
 	if strings.TrimSpace(raw) == "" {
 		return hub.FieldError("missing_field", "code", "code or scan is required: the booking code")
 	}
@@ -373,6 +391,7 @@ type trackData struct {
 	EWTMin    int
 	Msgs      string
 	Counters  string
+	Survey    surveyData
 }
 
 // track serves the citizen's tracking page, GET /t/{token}.
@@ -403,5 +422,6 @@ func (p *pages) track(c echo.Context) error {
 	return render(c, http.StatusOK, "track.html", trackData{
 		Site: site, Token: token, Number: v.Ticket.Number, ServiceID: sv.ID, Service: sv.Name, Status: v.Ticket.Status,
 		Position: v.Position, EWTMin: minutes(v.EWT), Msgs: trackMsgs, Counters: string(cj),
+		Survey: trackSurvey(token, v.Ticket),
 	})
 }

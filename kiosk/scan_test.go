@@ -125,3 +125,40 @@ func errorAs(err error, target **hub.Error) bool {
 	}
 	return ok
 }
+
+func TestTrackTokenOf(t *testing.T) {
+	cases := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"https://sportello.example/t/abcdefghijklmnopqrstuvwxyz", "abcdefghijklmnopqrstuvwxyz", true},
+		{"http://10.0.0.5:8080/t/mfrggzdfmztwq2lk\r\n", "mfrggzdfmztwq2lk", true},
+		{"https://x/t/mfrggzdfmztwq2lk?utm=1", "mfrggzdfmztwq2lk", true},
+		{"https://x/t/short", "", false},
+		{"https://x/t/UPPERCASEISNOTATOKEN", "", false},
+		{"AB3D7K9M", "", false},
+		{"https://prenota.example/a?code=ab3d7k9m", "", false},
+		{"", "", false},
+	}
+	for _, c := range cases {
+		got, ok := TrackTokenOf(c.in)
+		if ok != c.ok || got != c.want {
+			t.Errorf("TrackTokenOf(%q) = %q, %v; want %q, %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+func FuzzTrackTokenOf(f *testing.F) {
+	for _, s := range []string{"https://x/t/mfrggzdfmztwq2lk", "/t/", "/t/" + strings.Repeat("a", 70), "code=AB3D7K9M"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tok, ok := TrackTokenOf(s)
+		if !ok {
+			return
+		}
+		if len(tok) < 16 || len(tok) > 64 || strings.Trim(tok, "abcdefghijklmnopqrstuvwxyz234567") != "" || !strings.Contains(s, "/t/"+tok) {
+			t.Fatalf("TrackTokenOf(%q) = %q", s, tok)
+		}
+	})
+}

@@ -156,6 +156,9 @@ var texts = map[string]hub.Text{
 func tr(key string) hub.Text {
 	t, ok := texts[key]
 	if !ok {
+		t, ok = surveyTexts[key]
+	}
+	if !ok {
 		panic("kiosk: no text " + key)
 	}
 	return t

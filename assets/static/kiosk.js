@@ -350,7 +350,10 @@
     setTr(err, plain(''));
     var n = visit;
     api('POST', '/kiosk/' + encodeURIComponent(TOTEM) + '/checkin', { scan: v })
-      .then(function (t) { if (n === visit) { showTicket(t); } })
+      .then(function (t) {
+        if (n !== visit) { return; }
+        if (t.survey) { showSurvey(t.survey); } else { showTicket(t); }
+      })
       .catch(function (e) {
         if (n !== visit) { return; }
         setTr(err, errorText(e));
@@ -358,6 +361,20 @@
         input.focus();
       })
       .then(function () { setBusy(false); });
+  }
+
+  // A scanned paper ticket: the survey of that visit (survey.js sends it
+  // to the ticket's tracking link as this totem).
+  function showSurvey(sv) {
+    var form = document.querySelector('#s-survey form.survey');
+    window.SportelloSurvey.reset(form, {});
+    form.dataset.post = '/api/v1/track/' + encodeURIComponent(sv.token) + '/rating';
+    setTr($('#sv-number'), plain(sv.number));
+    var why = '';
+    if (sv.rated) { why = 'survey.already'; } else if (sv.status === 'no_show' || sv.status === 'cancelled') { why = 'survey.notserved'; } else if (sv.status !== 'done') { why = 'survey.notyet'; }
+    form.hidden = why !== '';
+    setTr($('#sv-state'), why ? both(why) : plain(''));
+    show('s-survey');
   }
 
   // The on-screen keyboard of the report's text fields.

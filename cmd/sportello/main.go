@@ -32,9 +32,9 @@ usage:
   sportello crmsync status|pending|dead|replay SEQ|discard SEQ|reset-cursor N --data DIR
   sportello sim     --scenario FILE [--days N] [--policy NAME,...] [--out DIR]
   sportello backup  --data DIR --out FILE
+  sportello report  --data DIR --month YYYY-MM --out FILE.pdf [--site FILE] [--csv FILE]
   sportello version
 
-Not yet in this version: report.
 Run "sportello COMMAND -h" for the flags of a command.
 `
 
@@ -71,8 +71,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "crmsync":
 		return runCrmsync(ctx, rest, stdout, stderr)
 	case "report":
-		fmt.Fprintf(stderr, "sportello %s: not available in this version yet\n", cmd)
-		return 2
+		return runReport(ctx, rest, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "sportello: unknown command %q\n\n%s", cmd, usage)
 		return 2

@@ -23,6 +23,7 @@ import (
 	"github.com/comune-rc/sportello/hub/boltstore"
 	"github.com/comune-rc/sportello/hub/httpapi"
 	"github.com/comune-rc/sportello/kiosk"
+	"github.com/comune-rc/sportello/kpi"
 	"github.com/labstack/echo/v4"
 )
 
@@ -291,9 +292,13 @@ func startHub(ctx context.Context, cfg *serveConfig, log *slog.Logger) (*running
 	pages = append(pages,
 		kiosk.Mount(kiosk.Config{Engine: eng, PublicURL: public}),
 		display.Mount(display.Config{Engine: eng, Version: version}),
-		desk.Mount(desk.Config{Engine: eng, Accounts: acc, MaxWait: cfg.MaxWait, Secure: strings.HasPrefix(public, "https://")}),
+		desk.Mount(desk.Config{Engine: eng, Accounts: acc, MaxWait: cfg.MaxWait, Secure: strings.HasPrefix(public, "https://"), Reports: store}),
 	)
-	h.api = httpapi.New(httpapi.Config{Engine: eng, Accounts: acc, Backup: store.WriteBackup, PublicURL: public, Version: version, Demo: cfg.Demo, Logger: log, Mount: pages})
+	apiCfg := httpapi.Config{Engine: eng, Accounts: acc, Backup: store.WriteBackup, PublicURL: public, Version: version, Demo: cfg.Demo, Logger: log, Mount: pages}
+	if worker != nil {
+		apiCfg.CzRM = czrmHealth(worker)
+	}
+	h.api = httpapi.New(apiCfg)
 	h.http = &http.Server{Handler: h.api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := h.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -318,7 +323,7 @@ func startHub(ctx context.Context, cfg *serveConfig, log *slog.Logger) (*running
 	} else {
 		log.Warn("no backup socket; sportello backup works only on a stopped hub", "component", "main", "err", err)
 	}
-	go retention(ctx, eng, time.Duration(cfg.Retention)*24*time.Hour, log)
+	go retention(ctx, eng, store, time.Duration(cfg.Retention)*24*time.Hour, log)
 	log.Info("hub started", "component", "main", "addr", ln.Addr().String(), "data", cfg.Data, "site", site.ID, "demo", cfg.Demo)
 	return h, nil
 }
@@ -421,11 +426,18 @@ func hashKey(data string) ([]byte, error) {
 	return b, nil
 }
 
-// retention purges personal data older than keep, at start and daily.
-func retention(ctx context.Context, eng *hub.Engine, keep time.Duration, log *slog.Logger) {
+// retention keeps the daily KPI aggregates of the finished days, then
+// purges personal data older than keep, at start and daily: the reports
+// outlive the data behind them.
+func retention(ctx context.Context, eng *hub.Engine, store *boltstore.Store, keep time.Duration, log *slog.Logger) {
 	t := time.NewTicker(24 * time.Hour)
 	defer t.Stop()
 	for {
+		if n, err := kpi.Keep(store, store, eng.Site(), eng.Now()); err != nil {
+			log.Error("keeping the daily aggregates", "component", "retention", "err", err)
+		} else if n > 0 {
+			log.Info("daily aggregates kept", "component", "retention", "days", n)
+		}
 		if n, err := eng.PurgePersonal(ctx, keep); err != nil {
 			if ctx.Err() == nil {
 				log.Error("retention", "component", "retention", "err", err)
@@ -438,5 +450,17 @@ func retention(ctx context.Context, eng *hub.Engine, keep time.Duration, log *sl
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// czrmHealth reads the CzRM worker's status for /metrics.
+func czrmHealth(w *crmsync.Worker) func() httpapi.CzRMHealth {
+	return func() httpapi.CzRMHealth {
+		st := w.Status()
+		h := httpapi.CzRMHealth{Backlog: st.Backlog, DeadLetters: st.DeadLetters, BreakerOpen: st.BreakerState == crmsync.BreakerOpen}
+		if st.OldestPendingAt != nil {
+			h.OldestPending = time.Since(*st.OldestPendingAt)
+		}
+		return h
 	}
 }

@@ -35,7 +35,8 @@ var (
 	bucketReports      = []byte("reports")
 	bucketLogins       = []byte("logins")
 	bucketCatalogue    = []byte("catalogue")
-	allBuckets         = [][]byte{bucketCatalogue, bucketReports, bucketLogins, bucketMeta, bucketEvents, bucketTickets, bucketTicketsByDay, bucketOpen, bucketCounters, bucketAppointments, bucketNumbers, bucketIdem, bucketOutbox, bucketUsers, bucketSessions, bucketDevices}
+	bucketKPIDays      = []byte("kpi_days")
+	allBuckets         = [][]byte{bucketCatalogue, bucketKPIDays, bucketReports, bucketLogins, bucketMeta, bucketEvents, bucketTickets, bucketTicketsByDay, bucketOpen, bucketCounters, bucketAppointments, bucketNumbers, bucketIdem, bucketOutbox, bucketUsers, bucketSessions, bucketDevices}
 	keySchema          = []byte("schema_version")
 	keyNotice          = []byte("notice")
 	keyCatalogue       = []byte("catalogue")
@@ -132,6 +133,12 @@ var migrations = []func(tx *bolt.Tx) error{
 	// the site file at start (hub.Catalogue); empty until an admin saves.
 	func(tx *bolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bucketCatalogue)
+		return err
+	},
+	// 3: daily KPI aggregates (kpi_days), kept when events are pruned and
+	// personal data purged.
+	func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketKPIDays)
 		return err
 	},
 }

@@ -159,8 +159,10 @@ func TestCatalogueMigrationAndAccountBatch(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "s.db")
 	s := open(t, path, boltstore.Options{NoSync: true})
 	require.NoError(t, s.DB().Update(func(tx *bolt.Tx) error {
-		if err := tx.DeleteBucket([]byte("catalogue")); err != nil {
-			return err
+		for _, b := range []string{"catalogue", "kpi_days"} {
+			if err := tx.DeleteBucket([]byte(b)); err != nil {
+				return err
+			}
 		}
 		b := make([]byte, 8)
 		binary.BigEndian.PutUint64(b, 1)
@@ -169,10 +171,11 @@ func TestCatalogueMigrationAndAccountBatch(t *testing.T) {
 	require.NoError(t, s.Close())
 	s = open(t, path, boltstore.Options{NoSync: true})
 	defer s.Close()
-	require.Equal(t, 2, boltstore.SchemaVersion)
+	require.Equal(t, 3, boltstore.SchemaVersion)
 	require.NoError(t, s.DB().View(func(tx *bolt.Tx) error {
-		require.Equal(t, uint64(2), binary.BigEndian.Uint64(tx.Bucket([]byte("meta")).Get([]byte("schema_version"))))
+		require.Equal(t, uint64(3), binary.BigEndian.Uint64(tx.Bucket([]byte("meta")).Get([]byte("schema_version"))))
 		require.NotNil(t, tx.Bucket([]byte("catalogue")))
+		require.NotNil(t, tx.Bucket([]byte("kpi_days")))
 		return nil
 	}))
 	st, err := s.Load("2026-12-01")

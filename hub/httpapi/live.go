@@ -82,6 +82,9 @@ func (s *Server) liveFeed(c echo.Context) error {
 				if e.Seq > seq {
 					break
 				}
+				if e.Private() {
+					continue
+				}
 				first = append(first, publicMessage(e))
 			}
 		}

@@ -52,6 +52,7 @@ func (s *Server) metrics(c echo.Context) error {
 	fmt.Fprintf(&b, "sportello_websocket_dropped_total %d\n", s.live.dropped.Load())
 	counter("sportello_websocket_messages_total", "Live-feed messages sent.")
 	fmt.Fprintf(&b, "sportello_websocket_messages_total %d\n", s.live.sent.Load())
+	s.monitoringMetrics(&b)
 	return c.Blob(http.StatusOK, "text/plain; version=0.0.4; charset=utf-8", []byte(b.String()))
 }
 

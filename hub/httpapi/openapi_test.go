@@ -55,7 +55,8 @@ var oaNotProblem = map[string]bool{
 // oaMountedElsewhere lists documented pages that the page packages mount
 // (httpapi.Config.Mount) rather than httpapi's own route table.
 var oaMountedElsewhere = map[string]bool{
-	"GET /t/{token}": true,
+	"GET /t/{token}":     true,
+	"GET /feedback/{id}": true,
 }
 
 // oaRoutes returns the operations httpapi's own router serves, as
@@ -2031,6 +2032,8 @@ func TestOpenAPISession(t *testing.T) {
 	require.Equal(t, []string{"display; new token, the old one revoked", "display; new token, the old one revoked"}, details)
 	actors, _ = audited("device.enrolled", "device totem-3")
 	require.Equal(t, []string{"admin"}, actors)
+
+	oaSurveySession(t, h, v)
 
 	// The end of the day, last of all: it closes every open ticket and
 	// every counter.

@@ -50,6 +50,7 @@ func DemoLinks(site *hub.Site, base string, demo bool) []PageGroup {
 		{Title: "Sportello (desk)", URL: base + "/desk", Note: "clerk01…clerk18 / demo"},
 		{Title: "Supervisore", URL: base + "/supervisor", Note: "supervisor / demo"},
 		{Title: "Amministrazione / Admin", URL: base + "/admin", Note: "admin / demo"},
+		{Title: "Rapporti / Reports", URL: base + "/reports", Note: "supervisor / demo"},
 	}}}
 	var totems, displays []PageLink
 	for i, t := range site.Totems {
@@ -57,6 +58,12 @@ func DemoLinks(site *hub.Site, base string, demo bool) []PageGroup {
 	}
 	for i, d := range site.Displays {
 		displays = append(displays, PageLink{Title: "Schermo / Display " + d.ID, URL: base + "/display/" + d.ID + tok("demo-display-"+itoa(i+1))})
+	}
+	if len(site.Displays) > 0 && len(site.Counters) > 0 {
+		// The counter's feedback screen takes any device token (or a
+		// clerk's login).
+		displays = append(displays, PageLink{Title: "Valutazione allo sportello / Counter feedback " + site.Counters[0].ID,
+			URL: base + "/feedback/" + site.Counters[0].ID + tok("demo-display-1")})
 	}
 	g = append(g, PageGroup{Title: "Totem", Links: totems}, PageGroup{Title: "Schermi / Displays", Links: displays})
 	g = append(g, PageGroup{Title: "API", Links: []PageLink{

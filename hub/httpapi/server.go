@@ -34,6 +34,8 @@ type Config struct {
 	WriteTimeout time.Duration
 	// Mount adds routes of other packages (kiosk, display, desk pages).
 	Mount []func(e *echo.Echo)
+	// CzRM, when set, reports the CzRM sync's backlog for /metrics.
+	CzRM func() CzRMHealth
 }
 
 // Server is the HTTP side of the hub.
@@ -101,6 +103,9 @@ func (s *Server) routes() {
 	api.GET("/live", s.liveFeed)
 	api.GET("/track/:token", s.track)
 	api.POST("/track/:token/cancel", s.trackCancel)
+	api.POST("/track/:token/rating", s.trackRating)
+	api.GET("/feedback/:id", s.feedback, s.feedbackAccess)
+	api.POST("/feedback/:id", s.rateAtCounter, s.feedbackAccess)
 	api.GET("/totems", s.totemList, s.need(hub.RoleSupervisor))
 	api.GET("/displays", s.displayList, s.need(hub.RoleSupervisor))
 	api.POST("/displays/:id/heartbeat", s.displayHeartbeat)
