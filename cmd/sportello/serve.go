@@ -38,7 +38,14 @@ type serveConfig struct {
 	CzRMURL    string
 	CzRMID     string
 	CzRMSecret string
-	NoShowAt   int
+	// Sync tunes the CzRM worker: per-attempt timeout, the backoff's
+	// ceiling, the breaker's cooldown, how long delivered outbox records
+	// are kept. Zero takes crmsync's defaults.
+	SyncTimeout    time.Duration
+	SyncRetryMax   time.Duration
+	SyncCooldown   time.Duration
+	SyncOutboxKeep time.Duration
+	NoShowAt       int
 	MaxWait    time.Duration
 	Retention  int
 }
@@ -63,6 +70,10 @@ func parseServeFlags(args []string, stderr io.Writer, demo bool) (*serveConfig, 
 	fs.StringVar(&c.CzRMURL, "czrm", os.Getenv("SPORTELLO_CZRM_URL"), "CzRM base URL")
 	fs.StringVar(&c.CzRMID, "czrm-client-id", os.Getenv("SPORTELLO_CZRM_CLIENT_ID"), "CzRM OAuth2 client id")
 	fs.StringVar(&c.CzRMSecret, "czrm-client-secret", os.Getenv("SPORTELLO_CZRM_CLIENT_SECRET"), "CzRM OAuth2 client secret")
+	fs.DurationVar(&c.SyncTimeout, "czrm-timeout", 0, "CzRM: bound of one delivery attempt (default 15s)")
+	fs.DurationVar(&c.SyncRetryMax, "czrm-retry-max", 0, "CzRM: longest wait between attempts at one visit (default 5m)")
+	fs.DurationVar(&c.SyncCooldown, "czrm-breaker-cooldown", 0, "CzRM: wait before probing a peer whose breaker opened (default 30s)")
+	fs.DurationVar(&c.SyncOutboxKeep, "czrm-outbox-keep", 0, "CzRM: how long delivered outbox records are kept (default 1h)")
 	fs.IntVar(&c.NoShowAt, "auto-no-show", 3, "recalls after which a further recall marks a no-show (0: never)")
 	fs.DurationVar(&c.MaxWait, "max-wait", 60*time.Minute, "hard bound on anybody's wait: beyond it a ticket is called first")
 	fs.IntVar(&c.Retention, "retention-days", 30, "days after which personal data of visits and bookings is purged")
@@ -245,10 +256,12 @@ func startHub(ctx context.Context, cfg *serveConfig, log *slog.Logger) (*running
 			return fail(fmt.Errorf("--czrm: %w", err))
 		}
 		worker, err = crmsync.New(crmsync.Config{Store: store, Upsert: up, Open311: o311, Location: site.Location(), Logger: log,
+			AttemptTimeout: cfg.SyncTimeout, BackoffCap: cfg.SyncRetryMax, BreakerCooldown: cfg.SyncCooldown, OutboxRetention: cfg.SyncOutboxKeep,
 			OnReportDelivered: func(protocol, id string) error {
 				_, err := eng.ReportDelivered(context.Background(), protocol, id)
 				return err
-			}})
+			},
+			Reduce: func(ctx context.Context, id string) error { return eng.ReduceCitizen(ctx, id) }})
 		if err != nil {
 			return fail(fmt.Errorf("crmsync: %w", err))
 		}
