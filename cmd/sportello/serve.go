@@ -46,8 +46,8 @@ type serveConfig struct {
 	SyncCooldown   time.Duration
 	SyncOutboxKeep time.Duration
 	NoShowAt       int
-	MaxWait    time.Duration
-	Retention  int
+	MaxWait        time.Duration
+	Retention      int
 }
 
 func parseServeFlags(args []string, stderr io.Writer, demo bool) (*serveConfig, error) {
