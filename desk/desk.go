@@ -47,6 +47,9 @@ type Config struct {
 	// Refresh is how often the pages poll the API besides the live feed
 	// (waits grow without events). Default 15 s.
 	Refresh time.Duration
+	// History, when set, gives the desk the CzRM history of the citizen
+	// at the counter (GET /desk/history).
+	History HistoryFunc
 }
 
 type pages struct {
@@ -74,6 +77,7 @@ func Mount(cfg Config) func(*echo.Echo) {
 		e.GET("/supervisor", p.supervisor)
 		e.GET("/admin", p.admin)
 		e.GET("/desk/clock", p.clock)
+		e.GET("/desk/history", p.history)
 	}
 }
 

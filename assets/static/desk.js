@@ -198,6 +198,34 @@
       fact(T('Richiami', 'Recalls'), [S.el('span', { id: 'cur-recalls', text: String(t.recalls || 0) })]),
       fact(T('Note', 'Notes'), [S.el('span', { id: 'cur-notes', text: notes.length ? notes.join(' · ') : '—' })])
     ]));
+    if (t.citizen && t.citizen.fiscal_code) box.appendChild(historyPanel(t));
+  }
+
+  // historyPanel shows the citizen's contacts with the city on every
+  // channel, as the CzRM has them (GET /desk/history: the hub asks the
+  // CzRM; the fiscal code does not travel in a URL).
+  function historyPanel(t) {
+    var list = S.el('ol', { class: 'history-list', id: 'czrm-history-list' });
+    var note = S.el('p', { class: 'hint', id: 'czrm-history-note' }, [T('Caricamento…', 'Loading…')]);
+    var panel = S.el('section', { class: 'czrm-history', id: 'czrm-history', 'aria-label': 'Storico CzRM del cittadino · The citizen\'s CzRM history' }, [
+      S.el('h3', null, [T('Storico CzRM', 'CzRM history')]), note, list]);
+    S.api('GET', '/desk/history?ticket=' + encodeURIComponent(t.id)).then(function (h) {
+      S.clear(note);
+      panel.dataset.state = h.error ? 'error' : (h.known ? 'known' : 'unknown');
+      if (h.error) { note.appendChild(S.tr(h.error)); return; }
+      if (!h.available) { note.appendChild(S.tr(T('Storico non disponibile.', 'No history available.'))); return; }
+      if (!h.entries.length) { note.appendChild(S.tr(T('Nessun contatto precedente.', 'No earlier contact.'))); return; }
+      note.remove();
+      h.entries.forEach(function (e) {
+        list.appendChild(S.el('li', { class: e.open ? 'open' : null, dataset: { caseId: e.case_id } }, [
+          S.el('span', { class: 'when', text: S.dateTime(e.when) }), ' ',
+          S.el('b', { text: e.kind }), e.title ? ' — ' + e.title : '', e.number ? ' (' + e.number + ')' : '',
+          e.status_label ? S.el('span', { class: 'badge', text: e.status_label }) : null,
+          e.outcomes && e.outcomes.length ? ' · ' + e.outcomes.join(', ') : ''
+        ]));
+      });
+    }, function () { S.clear(note); note.appendChild(S.tr(T('Storico non disponibile.', 'No history available.'))); });
+    return panel;
   }
 
   function callButton(t, label) {

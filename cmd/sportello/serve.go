@@ -250,11 +250,13 @@ func startHub(ctx context.Context, cfg *serveConfig, log *slog.Logger) (*running
 	}
 	var worker *crmsync.Worker
 	var eng *hub.Engine
+	var history desk.HistoryFunc
 	if cfg.CzRMURL != "" {
 		up, o311, err := crmsync.NewCzRMBindings(cfg.CzRMURL, cfg.CzRMID, cfg.CzRMSecret, crmsync.Mapping{}, nil)
 		if err != nil {
 			return fail(fmt.Errorf("--czrm: %w", err))
 		}
+		history = deskHistory(up)
 		worker, err = crmsync.New(crmsync.Config{Store: store, Upsert: up, Open311: o311, Location: site.Location(), Logger: log,
 			AttemptTimeout: cfg.SyncTimeout, BackoffCap: cfg.SyncRetryMax, BreakerCooldown: cfg.SyncCooldown, OutboxRetention: cfg.SyncOutboxKeep,
 			OnReportDelivered: func(protocol, id string) error {
@@ -301,7 +303,7 @@ func startHub(ctx context.Context, cfg *serveConfig, log *slog.Logger) (*running
 	pages = append(pages,
 		kiosk.Mount(kiosk.Config{Engine: eng, PublicURL: public}),
 		display.Mount(display.Config{Engine: eng, Version: version}),
-		desk.Mount(desk.Config{Engine: eng, Accounts: acc, MaxWait: cfg.MaxWait, Secure: strings.HasPrefix(public, "https://")}),
+		desk.Mount(desk.Config{Engine: eng, Accounts: acc, MaxWait: cfg.MaxWait, Secure: strings.HasPrefix(public, "https://"), History: history}),
 	)
 	h.api = httpapi.New(httpapi.Config{Engine: eng, Accounts: acc, Backup: store.WriteBackup, PublicURL: public, Version: version, Demo: cfg.Demo, Logger: log, Mount: pages})
 	h.http = &http.Server{Handler: h.api.Handler(), ReadHeaderTimeout: 10 * time.Second}
@@ -448,5 +450,18 @@ func retention(ctx context.Context, eng *hub.Engine, keep time.Duration, log *sl
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// deskHistory gives the clerk's desk the citizen's CzRM timeline through
+// the upsert binding.
+func deskHistory(up *crmsync.UpsertClient) desk.HistoryFunc {
+	return func(ctx context.Context, cf string) ([]desk.HistoryEntry, bool, error) {
+		es, known, err := up.CitizenHistory(ctx, cf)
+		out := make([]desk.HistoryEntry, len(es))
+		for i, e := range es {
+			out[i] = desk.HistoryEntry(e)
+		}
+		return out, known, err
 	}
 }

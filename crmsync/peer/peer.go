@@ -267,6 +267,7 @@ func (p *Peer) routes() http.Handler {
 	mux.HandleFunc("GET /open311/v2/requests/{file}", p.guard(KindOpen311, p.handleGetRequest))
 
 	mux.HandleFunc("GET /api/v1/records", p.guard(KindRecords, p.handleRecords))
+	mux.HandleFunc("POST /api/v1/citizens/timeline", p.guard(KindRecords, p.handleTimeline))
 
 	p.viewRoutes(mux)
 
