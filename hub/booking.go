@@ -312,8 +312,8 @@ func (tx *txn) newCode() string {
 // hash: the CzRM has it now (crmsync calls this after delivery).
 func (e *Engine) ReduceCitizen(ctx context.Context, ticketID string) error {
 	_, err := e.do(ctx, "crmsync", func(tx *txn) (any, error) {
-		t, ok := tx.e.tickets[ticketID]
-		if !ok {
+		t, inMemory := tx.e.tickets[ticketID]
+		if !inMemory {
 			st, err := tx.e.store.Ticket(ticketID)
 			if err != nil {
 				return nil, err
@@ -324,6 +324,12 @@ func (e *Engine) ReduceCitizen(ctx context.Context, ticketID string) error {
 			return nil, nil
 		}
 		t.Citizen = &Citizen{Hash: tx.e.PersonKey(t.Citizen.FiscalCode)}
+		if !inMemory {
+			// A visit of a past day (delivered after midnight) is
+			// rewritten on disk without coming back into today's state.
+			tx.batch.Tickets = append(tx.batch.Tickets, t.Clone())
+			return nil, nil
+		}
 		tx.putTicket(t, nil)
 		return nil, nil
 	})
