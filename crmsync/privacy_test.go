@@ -259,3 +259,47 @@ func doJSON(t *testing.T, method, url, token, body string) (int, []byte) {
 	b, _ := io.ReadAll(res.Body)
 	return res.StatusCode, b
 }
+
+// Delivered outbox records are kept for the retention window (a cursor
+// reset can re-send them), then deleted by the worker's schedule; the
+// records of a visit not delivered (here held by a dead letter) stay.
+func TestOutboxPrunedAfterRetention(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock(time.Now())
+	ph := startPeer(t)
+	h := hubtest.Start(t, hubtest.Options{Clock: clock.Now})
+	r := &rig{t: t, h: h, ph: ph}
+	r.w = r.newWorker(func(c *crmsync.Config) {
+		c.Clock = clock.Now
+		c.OutboxRetention, c.PruneEvery = time.Hour, time.Minute
+	})
+	run(t, r.w)
+	a := r.issue("certificati")
+	eventually(t, "the first visit delivered", func() bool { return r.matches(a.ID) && r.drained() })
+	if err := ph.faults().Set(peer.KindUpsert, peer.Fault{Mode: peer.ModeError, Status: 400, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	b := r.issue("cie")
+	eventually(t, "the second visit dead", func() bool { ds, _ := r.w.DeadLetters(); return len(ds) == 1 })
+	outbox := func() map[string]int {
+		_, recs, err := h.Store.Outbox(0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := map[string]int{}
+		for _, x := range recs {
+			n[x.TicketID]++
+		}
+		return n
+	}
+	clock.Advance(30 * time.Minute)
+	if n, err := r.w.PruneOutbox(clock.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("pruned %d (%v) within the retention window", n, err)
+	}
+	if got := outbox(); got[a.ID] != 1 || got[b.ID] != 1 {
+		t.Fatalf("outbox %v", got)
+	}
+	clock.Advance(31 * time.Minute)
+	r.w.Notify()
+	eventually(t, "the delivered visit's record pruned", func() bool { r.w.Notify(); got := outbox(); return got[a.ID] == 0 && got[b.ID] == 1 })
+}
