@@ -93,7 +93,18 @@ func TestKill9WithCzRMFaults(t *testing.T) {
 	log := &applied{status: map[string][]string{}}
 	czrm, err := peer.New(peer.Config{Data: t.TempDir(), Demo: true, OnUpsert: log.add})
 	require.NoError(t, err)
-	psrv := httptest.NewServer(czrm.Handler())
+	// The calls the peer is serving: after a kill the next process starts
+	// once the dead one's calls are over. (A call of a killed process that
+	// the peer applies after its successor's newer state would put an
+	// older state over a newer one: the keyed upsert has no version guard.
+	// A real restart takes far longer than the peer's slowest answer.)
+	var serving atomic.Int64
+	handler := czrm.Handler()
+	psrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		serving.Add(1)
+		defer serving.Add(-1)
+		handler.ServeHTTP(w, r)
+	}))
 	t.Cleanup(func() { _ = czrm.Close(); psrv.CloseClientConnections(); psrv.Close() })
 
 	// A fixed address, so that the driver finds each new process.
@@ -169,6 +180,9 @@ func TestKill9WithCzRMFaults(t *testing.T) {
 		procMu.Lock()
 		proc.kill9()
 		procMu.Unlock()
+		for quiet := time.Now().Add(10 * time.Second); serving.Load() > 0; time.Sleep(time.Millisecond) {
+			require.True(t, time.Now().Before(quiet), "the peer is still serving the killed hub's calls")
+		}
 		require.NoError(t, czrm.Faults().Set(peer.KindUpsert, killFaults[(k-1)%len(killFaults)]))
 		start()
 	}
