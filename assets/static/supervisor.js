@@ -333,7 +333,7 @@
   // the card stays hidden on a hub without a CzRM (404).
 
   var breakerNames = {
-    closed: T('Attivo', 'Up'), half_open: T('In prova', 'Probing'), open: T('Interrotto: nuovi tentativi in corso', 'Down: retrying')
+    closed: T('Attivo', 'Up'), half_open: T('In prova', 'Probing'), open: T('Interrotto', 'Down')
   };
   var czOff = false;
   function refreshSync() {
