@@ -164,6 +164,9 @@ func TestBrowserPhoneCaseToSportelloToCzRM(t *testing.T) {
 		require.True(t, time.Now().Before(deadline), "the visit is not on the citizen's CzRM timeline (reduced: %v): %+v", tk != nil && tk.Citizen != nil && tk.Citizen.FiscalCode == "", es)
 		time.Sleep(10 * time.Millisecond)
 	}
+	appt, err := h.Engine.Appointment(booking.Code)
+	require.NoError(t, err)
+	require.Equal(t, &hub.Citizen{Hash: h.Engine.PersonKey(cf)}, appt.Citizen, "the appointment is reduced with its visit")
 	recs, err := czrm.Records(ticket.ID)
 	require.NoError(t, err)
 	require.Len(t, recs, 1)
