@@ -13,6 +13,7 @@ import (
 
 	"github.com/comune-rc/sportello/crmsync"
 	"github.com/comune-rc/sportello/crmsync/peer"
+	"github.com/comune-rc/sportello/desk"
 	"github.com/comune-rc/sportello/display"
 	"github.com/comune-rc/sportello/hub/httpapi"
 	"github.com/comune-rc/sportello/kiosk"
@@ -26,7 +27,7 @@ func init() {
 		"POST /kiosk/{id}/checkin", "GET /display/{id}/phrase", "GET /display/{id}/version",
 		"GET /api/v1/admin/crmsync", "GET /api/v1/admin/crmsync/pending", "GET /api/v1/admin/crmsync/dead",
 		"POST /api/v1/admin/crmsync/dead/{seq}/replay", "POST /api/v1/admin/crmsync/dead/{seq}/discard",
-		"POST /api/v1/admin/crmsync/reconcile",
+		"POST /api/v1/admin/crmsync/reconcile", "GET /desk/history",
 	} {
 		oaMountedElsewhere[k] = true
 	}
@@ -62,6 +63,14 @@ func newOAPages(t *testing.T) (*oaPages, hubOption) {
 		go func() { done <- w.Run(ctx) }()
 		t.Cleanup(func() { cancel(); <-done })
 		return []func(*echo.Echo){
+			desk.Mount(desk.Config{Engine: th.Engine, Accounts: th.Acc, History: func(ctx context.Context, cf string) ([]desk.HistoryEntry, bool, error) {
+				es, known, err := up.CitizenHistory(ctx, cf)
+				out := make([]desk.HistoryEntry, len(es))
+				for i, e := range es {
+					out[i] = desk.HistoryEntry(e)
+				}
+				return out, known, err
+			}}),
 			kiosk.Mount(kiosk.Config{Engine: th.Engine, PublicURL: th.URL}),
 			display.Mount(display.Config{Engine: th.Engine, Version: "test"}),
 			crmsync.Mount(w),
@@ -77,6 +86,7 @@ func TestOpenAPIMountedRoutesServed(t *testing.T) {
 	require.NotNil(t, pages.w)
 	served := map[string]bool{}
 	api := httpapi.New(httpapi.Config{Engine: h.Engine, Accounts: h.Acc, Mount: []func(*echo.Echo){
+		desk.Mount(desk.Config{Engine: h.Engine, Accounts: h.Acc}),
 		kiosk.Mount(kiosk.Config{Engine: h.Engine}), display.Mount(display.Config{Engine: h.Engine}), crmsync.Mount(pages.w)}})
 	for _, r := range api.Echo().Routes() {
 		served[r.Method+" "+oaPath(r.Path)] = true
@@ -141,6 +151,46 @@ func oaExerciseMounted(t *testing.T, h *testHub, v *oaValidator, pages *oaPages)
 	require.Equal(t, "test", decode[struct{ Hub string }](t, body).Hub)
 	status, body = anon.do(http.MethodGet, "/display/99/version", nil)
 	oaRequireProblem(t, status, body, http.StatusNotFound, "display_not_found")
+
+	// The desk's CzRM history of the citizen at the counter: the clerk
+	// holding room R3 sees the timeline of the citizen in front of them.
+	const cf = "RSSMRA85T10A562S"
+	status, body = clerk.do(http.MethodPost, "/api/v1/tickets", `{"service":"consulenza_tributaria","channel":"phone","case_id":"RC-2026-000008","citizen":{"fiscal_code":"`+cf+`"}}`)
+	require.Equal(t, http.StatusCreated, status, string(body))
+	withCF := decode[ticket](t, body)
+	room := h.as("clerk07")
+	status, body = room.do(http.MethodPost, "/api/v1/counters/R3/open", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	status, body = room.do(http.MethodPost, "/api/v1/counters/R3/call", `{"ticket":"`+withCF.ID+`"}`)
+	require.Equal(t, http.StatusOK, status, string(body))
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		status, body = room.do(http.MethodGet, "/desk/history?ticket="+withCF.ID, nil)
+		require.Equal(t, http.StatusOK, status, string(body))
+		hist := decode[struct {
+			Available, Known bool
+			Entries          []struct{ Number, Status string }
+		}](t, body)
+		require.True(t, hist.Available, string(body))
+		if hist.Known && len(hist.Entries) == 1 && hist.Entries[0].Number == withCF.Number && hist.Entries[0].Status == "called" {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the visit did not reach the citizen's CzRM timeline: %s", body)
+		time.Sleep(10 * time.Millisecond)
+	}
+	require.NotContains(t, string(body), cf, "the code stays in the hub")
+	status, body = clerk.do(http.MethodGet, "/desk/history?ticket="+withCF.ID, nil)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "not_at_counter")
+	status, body = totem.do(http.MethodGet, "/desk/history?ticket="+withCF.ID, nil)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	v.with(oaReqNoCredentials, func() {
+		status, body = anon.do(http.MethodGet, "/desk/history?ticket="+withCF.ID, nil)
+		require.Equal(t, http.StatusUnauthorized, status, string(body))
+	})
+	for _, step := range []string{"start", "finish", "close"} {
+		status, body = room.do(http.MethodPost, "/api/v1/counters/R3/"+step, nil)
+		require.Equal(t, http.StatusOK, status, "%s: %s", step, body)
+	}
 
 	// The CzRM worker: the status for supervisors, everything else for
 	// admins; the session's visits reach the CzRM.
