@@ -14,9 +14,10 @@ import (
 )
 
 // Mount adds the admin routes of the worker to the hub's API (admin role
-// only; errors are *hub.Error values the hub maps to problem documents):
+// only, but the status is open to supervisors too: their console shows
+// it; errors are *hub.Error values the hub maps to problem documents):
 //
-//	GET  /api/v1/admin/crmsync                   Status
+//	GET  /api/v1/admin/crmsync                   Status (supervisor+)
 //	GET  /api/v1/admin/crmsync/pending           the lanes waiting
 //	GET  /api/v1/admin/crmsync/dead              the dead letters
 //	POST /api/v1/admin/crmsync/dead/{seq}/replay replay one
@@ -24,8 +25,11 @@ import (
 //	POST /api/v1/admin/crmsync/reconcile         {"day"} (default today): reconcile now
 func Mount(w *Worker) func(*echo.Echo) {
 	return func(e *echo.Echo) {
-		g := e.Group("/api/v1/admin/crmsync", adminOnly)
-		g.GET("", func(c echo.Context) error { return c.JSON(http.StatusOK, w.Status()) })
+		e.GET("/api/v1/admin/crmsync", func(c echo.Context) error {
+			c.Response().Header().Set("Cache-Control", "no-store")
+			return c.JSON(http.StatusOK, w.Status())
+		}, atLeast(hub.RoleSupervisor))
+		g := e.Group("/api/v1/admin/crmsync", atLeast(hub.RoleAdmin))
 		g.GET("/pending", func(c echo.Context) error {
 			ps, err := w.Pending()
 			if err != nil {
@@ -103,16 +107,18 @@ func Mount(w *Worker) func(*echo.Echo) {
 	}
 }
 
-func adminOnly(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		p, ok := httpapi.PrincipalOf(c)
-		if !ok {
-			return hub.ErrUnauthorized
+func atLeast(role hub.Role) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			p, ok := httpapi.PrincipalOf(c)
+			if !ok {
+				return hub.ErrUnauthorized
+			}
+			if p.IsDevice() || !p.Role.AtLeast(role) {
+				return hub.ErrForbidden
+			}
+			return next(c)
 		}
-		if p.IsDevice() || !p.Role.AtLeast(hub.RoleAdmin) {
-			return hub.ErrForbidden
-		}
-		return next(c)
 	}
 }
 

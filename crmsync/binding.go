@@ -11,20 +11,30 @@
 //   - Order: a lane has at most one call in flight and only ever moves
 //     forward in outbox sequence; lanes are independent, so a failing
 //     visit never blocks the others.
+//
 //   - Collapsing: every record carries the full state, so the pending
 //     changes of a lane collapse into its latest snapshot; the CRM gets
 //     the newest state, never an older one after a newer.
+//
 //   - Delivery is at-least-once (ack after the CRM's 2xx, in its own
 //     transaction); the keyed upsert under the ticket id makes a repeat a
 //     no-op, and a report is looked up by its protocol before any re-post.
+//
 //   - Failures: full-jitter exponential backoff per lane, at least the
 //     peer's Retry-After (which also pauses the peer); a circuit breaker
 //     per peer; permanent refusals go to dead letters, which hold the
 //     lane's newer changes until an admin replays (the latest state is
 //     delivered) or discards them.
+//
 //   - Reconciliation: Reconcile(day) compares the CRM's records of the
 //     day's visits and reports with the hub's state and re-queues what is
 //     missing or stale; the worker runs it every day at ReconcileAt.
+//
+//   - Personal data: the fiscal code reaches the CRM with the visit (it
+//     puts the visit on the citizen's timeline); once a closed visit is
+//     delivered the hub keeps only its keyed hash (Config.Reduce), the
+//     outbox snapshots are deleted after Config.OutboxRetention, and no
+//     log line carries a field value.
 //
 // Bindings: UpsertClient (the Salesforce REST shape, OAuth2 client
 // credentials) for visits, Open311Client (GeoReport v2) for reports; any

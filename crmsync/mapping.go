@@ -38,7 +38,12 @@ func DefaultMapping() Mapping {
 }
 
 // DefaultFields is the mapping used when Mapping.Fields is nil: the
-// visit's facts, without the priority category, notes or personal data.
+// visit's facts, without the priority category or notes. The fiscal code
+// is sent (only visits that came with one carry it: a booking, a case
+// from the contact centre), because it is what puts the visit on the
+// citizen's timeline in the CzRM; once delivered the hub keeps only its
+// keyed hash, and the field is then left as the CzRM has it. The name is
+// opt-in ("citizen_name").
 func DefaultFields() map[string]string {
 	return map[string]string{
 		"number":             "Ticket_Number__c",
@@ -57,6 +62,8 @@ func DefaultFields() map[string]string {
 		// The satisfaction survey's answer (hub.Rating).
 		"satisfaction":        "Satisfaction__c",
 		"satisfaction_reason": "Satisfaction_Reason__c",
+		"fiscal_code":         "Codice_Fiscale__c",
+		"case_id":             "Case_Id__c",
 	}
 }
 
@@ -72,6 +79,39 @@ func timeVal(t *time.Time) any {
 		return nil
 	}
 	return t.Format(time.RFC3339)
+}
+
+// omitValue is what a field getter returns to leave the CRM's value as it
+// is: the fiscal code and name of a visit after the hub reduced them to a
+// hash (the CRM has them; a null would erase them there).
+type omitValue struct{}
+
+func isOmit(v any) bool { _, ok := v.(omitValue); return ok }
+
+// reduced reports whether the visit's personal data were reduced to a
+// hash after delivery.
+func reduced(t *hub.Ticket) bool {
+	return t.Citizen != nil && t.Citizen.FiscalCode == "" && t.Citizen.Name == ""
+}
+
+func fiscalCode(t *hub.Ticket) any {
+	switch {
+	case t.Citizen == nil:
+		return nil
+	case reduced(t):
+		return omitValue{}
+	}
+	return str(t.Citizen.FiscalCode)
+}
+
+func citizenName(t *hub.Ticket) any {
+	switch {
+	case t.Citizen == nil:
+		return nil
+	case reduced(t):
+		return omitValue{}
+	}
+	return str(t.Citizen.Name)
 }
 
 func list(s []string) any {
@@ -112,6 +152,9 @@ var visitFields = map[string]struct {
 	"requested":          {get: func(t *hub.Ticket) any { return list(t.Requested) }},
 	"appointment":        {get: func(t *hub.Ticket) any { return str(t.Appointment) }},
 	"slot":               {get: func(t *hub.Ticket) any { return timeVal(t.Slot) }},
+	"case_id":            {get: func(t *hub.Ticket) any { return str(t.CaseID) }},
+	"fiscal_code":        {get: fiscalCode},
+	"citizen_name":       {get: citizenName, optIn: true},
 	"priority":           {get: func(t *hub.Ticket) any { return str(string(t.Prio)) }, optIn: true},
 	"notes":              {get: func(t *hub.Ticket) any { return str(t.Notes) }, optIn: true},
 
@@ -189,10 +232,15 @@ func (m Mapping) VisitFields(t *hub.Ticket) map[string]any {
 	var raw map[string]json.RawMessage
 	for ours, theirs := range m.Fields {
 		if f, ok := visitFields[ours]; ok {
-			out[theirs] = f.get(t)
+			if v := f.get(t); !isOmit(v) {
+				out[theirs] = v
+			}
 			continue
 		}
 		name := strings.TrimPrefix(ours, "ticket.")
+		if name == "citizen" && reduced(t) {
+			continue
+		}
 		if raw == nil {
 			b, _ := json.Marshal(t)
 			_ = json.Unmarshal(b, &raw)

@@ -20,7 +20,8 @@ var (
 	bSent      = []byte("crmsync_sent")       // lane → sentEntry (last delivered)
 	bDead      = []byte("crmsync_dead")       // seq → deadEntry
 	bDeadLanes = []byte("crmsync_dead_lanes") // lane → seq of its dead letter
-	allBuckets = [][]byte{bMeta, bPending, bPayload, bSent, bDead, bDeadLanes}
+	bReduce    = []byte("crmsync_reduce")     // ticket id → "": delivered closed visits whose personal data the hub must reduce
+	allBuckets = [][]byte{bMeta, bPending, bPayload, bSent, bDead, bDeadLanes, bReduce}
 	kCursor    = []byte("cursor")
 	kDelivered = []byte("delivered_total")
 	kDiscarded = []byte("discarded_total")
@@ -201,10 +202,13 @@ type Status struct {
 	Backlog int `json:"backlog"`
 	// OldestPendingAt is when the oldest undelivered change happened.
 	OldestPendingAt *time.Time `json:"oldest_pending_at"`
-	LastError       string     `json:"last_error"`
-	LastErrorAt     *time.Time `json:"last_error_at"`
-	DeliveredTotal  uint64     `json:"delivered_total"`
-	DeadLetters     int        `json:"dead_letters"`
+	// OldestPendingAgeS is how long ago that was, in seconds, by the
+	// worker's clock (0 when nothing is pending).
+	OldestPendingAgeS int64      `json:"oldest_pending_age_s"`
+	LastError         string     `json:"last_error"`
+	LastErrorAt       *time.Time `json:"last_error_at"`
+	DeliveredTotal    uint64     `json:"delivered_total"`
+	DeadLetters       int        `json:"dead_letters"`
 	// BreakerState is the worst of the peers' breakers: closed,
 	// half_open or open.
 	BreakerState    string               `json:"breaker_state"`

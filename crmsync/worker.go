@@ -76,6 +76,19 @@ type Config struct {
 	OnAttempt func(Attempt)
 	// Rand returns a number in [0, 1) for the jitter (default math/rand).
 	Rand func() float64
+	// Reduce is called once a closed visit that carries personal data
+	// (fiscal code, name) has been delivered: connect it to
+	// Engine.ReduceCitizen, so that the hub keeps only the keyed hash.
+	// The call is recorded durably with the delivery and retried until it
+	// succeeds (a crash in between does not leave the data behind).
+	Reduce func(ctx context.Context, ticketID string) error
+	// OutboxRetention is how long a delivered outbox record is kept
+	// (default 1 h: long enough for a cursor reset after an incident);
+	// older ones are deleted, with the citizen data of their snapshots.
+	// Records of visits still on their way are kept.
+	OutboxRetention time.Duration
+	// PruneEvery is how often the outbox is pruned (default 1 min).
+	PruneEvery time.Duration
 }
 
 // Attempt is one delivery attempt of a lane.
@@ -122,6 +135,7 @@ type Worker struct {
 	reconciling   bool
 	nextReconTry  time.Time
 	reconciledDay string
+	nextPrune     time.Time
 	wg            sync.WaitGroup
 }
 
@@ -159,6 +173,8 @@ func New(cfg Config) (*Worker, error) {
 	def(&cfg.BreakerCooldown, 30*time.Second)
 	def(&cfg.ReconcileRetry, 15*time.Minute)
 	def(&cfg.KeepSent, 30*24*time.Hour)
+	def(&cfg.OutboxRetention, time.Hour)
+	def(&cfg.PruneEvery, time.Minute)
 	if cfg.BackoffCap < cfg.BackoffBase {
 		cfg.BackoffCap = cfg.BackoffBase
 	}
@@ -277,6 +293,8 @@ func (w *Worker) round(ctx context.Context) bool {
 		w.noteError("read outbox: "+err.Error(), w.now())
 	}
 	w.dispatch(ctx)
+	w.reduceDelivered(ctx)
+	w.maybePrune()
 	w.maybeReconcile(ctx)
 	return n >= w.cfg.BatchSize
 }
@@ -606,6 +624,9 @@ func (w *Worker) ack(p *pendingEntry, rec *hub.OutboxRecord, id string, now time
 				}
 			}
 		}
+		if err := w.markReduce(tx, rec); err != nil {
+			return err
+		}
 		se := sentEntry{Kind: p.Kind, Key: p.Key, Seq: p.Seq, Day: w.dayOf(rec), At: now}
 		if p.Kind == KindReport {
 			se.ServiceRequestID = id
@@ -736,6 +757,9 @@ func (w *Worker) Status() Status {
 	s.InFlight = len(w.inflight)
 	s.Running = w.running
 	w.mu.Unlock()
+	if s.OldestPendingAt != nil && now.After(*s.OldestPendingAt) {
+		s.OldestPendingAgeS = int64(now.Sub(*s.OldestPendingAt) / time.Second)
+	}
 	for _, tp := range []**time.Time{&s.OldestPendingAt, &s.LastErrorAt, &s.LastDeliveredAt} {
 		if *tp != nil {
 			x := (*tp).In(w.cfg.Location)

@@ -51,6 +51,9 @@ type Config struct {
 	// Reports is where the /reports pages read their figures (the hub's
 	// store); without it they answer 503.
 	Reports kpi.Source
+	// History, when set, gives the desk the CzRM history of the citizen
+	// at the counter (GET /desk/history).
+	History HistoryFunc
 }
 
 type pages struct {
@@ -79,6 +82,7 @@ func Mount(cfg Config) func(*echo.Echo) {
 		e.GET("/admin", p.admin)
 		e.GET("/desk/clock", p.clock)
 		p.mountReports(e)
+		e.GET("/desk/history", p.history)
 	}
 }
 

@@ -216,7 +216,7 @@ func TestPageAccess(t *testing.T) {
 	pageLogin(t, h, c, "clerk01")
 	r = do(t, c, http.MethodGet, h.URL+"/desk", "", nil)
 	for _, s := range []string{
-		"Storico del cittadino", "Citizen history", "Il collegamento al CzRM arriva con la sincronizzazione CzRM",
+		"Storico del cittadino", "Citizen history", "Il CzRM mostra qui i contatti precedenti del cittadino", `id="czrm-history"`,
 		"Scorciatoie da tastiera", `aria-keyshortcuts="N"`, `aria-live="polite"`, `id="page-data"`,
 		"Rilasciato", "Informazioni date", "Pratica avviata", "Da completare", "Non di competenza",
 	} {

@@ -308,12 +308,13 @@ func (tx *txn) newCode() string {
 	return code
 }
 
-// ReduceCitizen replaces a closed visit's personal data with its keyed
-// hash: the CzRM has it now (crmsync calls this after delivery).
+// ReduceCitizen replaces a closed visit's personal data, and those of the
+// appointment it came from, with the keyed hash: the CzRM has them now
+// (crmsync calls this after delivery).
 func (e *Engine) ReduceCitizen(ctx context.Context, ticketID string) error {
 	_, err := e.do(ctx, "crmsync", func(tx *txn) (any, error) {
-		t, ok := tx.e.tickets[ticketID]
-		if !ok {
+		t, inMemory := tx.e.tickets[ticketID]
+		if !inMemory {
 			st, err := tx.e.store.Ticket(ticketID)
 			if err != nil {
 				return nil, err
@@ -324,6 +325,20 @@ func (e *Engine) ReduceCitizen(ctx context.Context, ticketID string) error {
 			return nil, nil
 		}
 		t.Citizen = &Citizen{Hash: tx.e.PersonKey(t.Citizen.FiscalCode)}
+		// The appointment the visit came from holds the same data: it
+		// goes too (its PersonKey still counts the person's bookings).
+		if a, ok := tx.e.appointments[t.Appointment]; ok && t.Appointment != "" && a.Citizen != nil && (a.Citizen.FiscalCode != "" || a.Citizen.Name != "") {
+			c := *a
+			c.Citizen = &Citizen{Hash: tx.e.PersonKey(a.Citizen.FiscalCode)}
+			tx.e.appointments[c.Code] = &c
+			tx.batch.Appointments = append(tx.batch.Appointments, &c)
+		}
+		if !inMemory {
+			// A visit of a past day (delivered after midnight) is
+			// rewritten on disk without coming back into today's state.
+			tx.batch.Tickets = append(tx.batch.Tickets, t.Clone())
+			return nil, nil
+		}
 		tx.putTicket(t, nil)
 		return nil, nil
 	})

@@ -136,3 +136,27 @@ func TestSendToSportelloAndPersonalData(t *testing.T) {
 	got, _ := e.eng.Appointment(a.Code)
 	require.Empty(t, got.Citizen.FiscalCode)
 }
+
+// A visit delivered after midnight is reduced on disk and does not come
+// back into the new day's lists.
+func TestReduceCitizenOfAPastDay(t *testing.T) {
+	e := newEnv(t)
+	tk, _, err := e.eng.Issue(ctx, hub.IssueRequest{Service: "tributi", Channel: hub.ChannelPhone, Citizen: &hub.Citizen{FiscalCode: "RSSMRA85T10A562S", Name: "Mario Rossi"}, By: "agent07"})
+	require.NoError(t, err)
+	e.open1("12", "clerk12")
+	_, err = e.eng.CallNext(ctx, "12", "clerk12")
+	require.NoError(t, err)
+	_, err = e.eng.Finish(ctx, "12", "clerk12", hub.FinishRequest{Outcome: "ok"})
+	require.NoError(t, err)
+	e.clock.Advance(24 * time.Hour)
+	e.restart()
+	require.NoError(t, e.eng.ReduceCitizen(ctx, tk.ID))
+	got, err := e.store.Ticket(tk.ID)
+	require.NoError(t, err)
+	require.Empty(t, got.Citizen.FiscalCode)
+	require.Equal(t, e.eng.PersonKey("RSSMRA85T10A562S"), got.Citizen.Hash)
+	for _, v := range e.eng.Tickets(hub.TicketFilter{}) {
+		require.NotEqual(t, tk.ID, v.Ticket.ID, "yesterday's visit is back in today's list")
+	}
+	require.Equal(t, hub.ErrorCode(e.eng.ReduceCitizen(ctx, "cedir-19990101-A001")), "ticket_not_found")
+}

@@ -166,6 +166,7 @@
     S.clear(box);
     if (!t) {
       box.appendChild(S.el('p', { class: 'empty' }, [T('Nessun cittadino alla postazione.', 'No citizen at the place.')]));
+      renderHistory(null);
       return;
     }
     var called = t.called_at;
@@ -198,6 +199,43 @@
       fact(T('Richiami', 'Recalls'), [S.el('span', { id: 'cur-recalls', text: String(t.recalls || 0) })]),
       fact(T('Note', 'Notes'), [S.el('span', { id: 'cur-notes', text: notes.length ? notes.join(' · ') : '—' })])
     ]));
+    renderHistory(t);
+  }
+
+  // renderHistory fills the history card with the citizen's contacts with
+  // the city on every channel, as the CzRM has them (GET /desk/history:
+  // the hub asks the CzRM; the fiscal code does not travel in a URL).
+  var historyFor = null;
+  function renderHistory(t) {
+    var box = $('czrm-history');
+    var list = $('czrm-history-list');
+    var note = $('czrm-history-note');
+    S.clear(list);
+    S.clear(note);
+    var has = !!(t && t.citizen && t.citizen.fiscal_code);
+    historyFor = has ? t.id : null;
+    box.hidden = !has;
+    $('history-empty').hidden = has;
+    delete box.dataset.state;
+    if (!has) return;
+    var id = t.id;
+    note.appendChild(S.tr(T('Caricamento…', 'Loading…')));
+    S.api('GET', '/desk/history?ticket=' + encodeURIComponent(id)).then(function (h) {
+      if (historyFor !== id) return; // another citizen meanwhile
+      S.clear(note);
+      box.dataset.state = h.error ? 'error' : (h.known ? 'known' : 'unknown');
+      if (h.error) { note.appendChild(S.tr(h.error)); return; }
+      if (!h.available) { note.appendChild(S.tr(T('Storico non disponibile.', 'No history available.'))); return; }
+      if (!h.entries.length) { note.appendChild(S.tr(T('Nessun contatto precedente nel CzRM.', 'No earlier contact in the CzRM.'))); return; }
+      h.entries.forEach(function (e) {
+        list.appendChild(S.el('li', { class: e.open ? 'open' : null, dataset: { caseId: e.case_id } }, [
+          S.el('span', { class: 'when', text: S.dateTime(e.when) }), ' ',
+          S.el('b', { text: e.kind }), e.title ? ' — ' + e.title : '', e.number ? ' (' + e.number + ')' : '',
+          e.status_label ? S.el('span', { class: 'badge', text: e.status_label }) : null,
+          e.outcomes && e.outcomes.length ? ' · ' + e.outcomes.join(', ') : ''
+        ]));
+      });
+    }, function () { S.clear(note); note.appendChild(S.tr(T('Storico non disponibile.', 'No history available.'))); });
   }
 
   function callButton(t, label) {

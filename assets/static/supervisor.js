@@ -328,6 +328,35 @@
     $('eod-submit').focus();
   });
 
+  // ---- CzRM sync -------------------------------------------------------------
+  // The worker's status (GET /api/v1/admin/crmsync, open to supervisors);
+  // the card stays hidden on a hub without a CzRM (404).
+
+  var breakerNames = {
+    closed: T('Attivo', 'Up'), half_open: T('In prova', 'Probing'), open: T('Interrotto', 'Down')
+  };
+  var czOff = false;
+  function refreshSync() {
+    if (czOff) return Promise.resolve();
+    return S.api('GET', '/api/v1/admin/crmsync').then(function (s) {
+      var card = $('crmsync');
+      card.hidden = false;
+      card.dataset.backlog = String(s.backlog);
+      card.dataset.breaker = s.breaker_state;
+      card.classList.toggle('warn', s.backlog > 0 && s.breaker_state !== 'closed');
+      $('cz-backlog').textContent = String(s.backlog);
+      $('cz-oldest').textContent = s.backlog > 0 && s.oldest_pending_at ? S.minutes(s.oldest_pending_age_s * 1000) : '—';
+      var b = $('cz-breaker');
+      b.textContent = '';
+      b.appendChild(S.tr(breakerNames[s.breaker_state] || s.breaker_state));
+      $('cz-error').textContent = s.last_error ? S.dateTime(s.last_error_at) + ' — ' + s.last_error : '—';
+    }, function (err) {
+      if (err.status === 404 || err.status === 403) czOff = true;
+    });
+  }
+  window.setInterval(refreshSync, D.refresh_ms || 15000);
+  refreshSync();
+
   // ---- start ------------------------------------------------------------------
 
   var soon = S.debounce(refresh, 300);

@@ -39,9 +39,16 @@ type serveConfig struct {
 	CzRMURL    string
 	CzRMID     string
 	CzRMSecret string
-	NoShowAt   int
-	MaxWait    time.Duration
-	Retention  int
+	// Sync tunes the CzRM worker: per-attempt timeout, the backoff's
+	// ceiling, the breaker's cooldown, how long delivered outbox records
+	// are kept. Zero takes crmsync's defaults.
+	SyncTimeout    time.Duration
+	SyncRetryMax   time.Duration
+	SyncCooldown   time.Duration
+	SyncOutboxKeep time.Duration
+	NoShowAt       int
+	MaxWait        time.Duration
+	Retention      int
 }
 
 func parseServeFlags(args []string, stderr io.Writer, demo bool) (*serveConfig, error) {
@@ -64,6 +71,10 @@ func parseServeFlags(args []string, stderr io.Writer, demo bool) (*serveConfig, 
 	fs.StringVar(&c.CzRMURL, "czrm", os.Getenv("SPORTELLO_CZRM_URL"), "CzRM base URL")
 	fs.StringVar(&c.CzRMID, "czrm-client-id", os.Getenv("SPORTELLO_CZRM_CLIENT_ID"), "CzRM OAuth2 client id")
 	fs.StringVar(&c.CzRMSecret, "czrm-client-secret", os.Getenv("SPORTELLO_CZRM_CLIENT_SECRET"), "CzRM OAuth2 client secret")
+	fs.DurationVar(&c.SyncTimeout, "czrm-timeout", 0, "CzRM: bound of one delivery attempt (default 15s)")
+	fs.DurationVar(&c.SyncRetryMax, "czrm-retry-max", 0, "CzRM: longest wait between attempts at one visit (default 5m)")
+	fs.DurationVar(&c.SyncCooldown, "czrm-breaker-cooldown", 0, "CzRM: wait before probing a peer whose breaker opened (default 30s)")
+	fs.DurationVar(&c.SyncOutboxKeep, "czrm-outbox-keep", 0, "CzRM: how long delivered outbox records are kept (default 1h)")
 	fs.IntVar(&c.NoShowAt, "auto-no-show", 3, "recalls after which a further recall marks a no-show (0: never)")
 	fs.DurationVar(&c.MaxWait, "max-wait", 60*time.Minute, "hard bound on anybody's wait: beyond it a ticket is called first")
 	fs.IntVar(&c.Retention, "retention-days", 30, "days after which personal data of visits and bookings is purged")
@@ -240,16 +251,20 @@ func startHub(ctx context.Context, cfg *serveConfig, log *slog.Logger) (*running
 	}
 	var worker *crmsync.Worker
 	var eng *hub.Engine
+	var history desk.HistoryFunc
 	if cfg.CzRMURL != "" {
 		up, o311, err := crmsync.NewCzRMBindings(cfg.CzRMURL, cfg.CzRMID, cfg.CzRMSecret, crmsync.Mapping{}, nil)
 		if err != nil {
 			return fail(fmt.Errorf("--czrm: %w", err))
 		}
+		history = deskHistory(up)
 		worker, err = crmsync.New(crmsync.Config{Store: store, Upsert: up, Open311: o311, Location: site.Location(), Logger: log,
+			AttemptTimeout: cfg.SyncTimeout, BackoffCap: cfg.SyncRetryMax, BreakerCooldown: cfg.SyncCooldown, OutboxRetention: cfg.SyncOutboxKeep,
 			OnReportDelivered: func(protocol, id string) error {
 				_, err := eng.ReportDelivered(context.Background(), protocol, id)
 				return err
-			}})
+			},
+			Reduce: func(ctx context.Context, id string) error { return eng.ReduceCitizen(ctx, id) }})
 		if err != nil {
 			return fail(fmt.Errorf("crmsync: %w", err))
 		}
@@ -292,7 +307,7 @@ func startHub(ctx context.Context, cfg *serveConfig, log *slog.Logger) (*running
 	pages = append(pages,
 		kiosk.Mount(kiosk.Config{Engine: eng, PublicURL: public}),
 		display.Mount(display.Config{Engine: eng, Version: version}),
-		desk.Mount(desk.Config{Engine: eng, Accounts: acc, MaxWait: cfg.MaxWait, Secure: strings.HasPrefix(public, "https://"), Reports: store}),
+		desk.Mount(desk.Config{Engine: eng, Accounts: acc, MaxWait: cfg.MaxWait, Secure: strings.HasPrefix(public, "https://"), Reports: store, History: history}),
 	)
 	apiCfg := httpapi.Config{Engine: eng, Accounts: acc, Backup: store.WriteBackup, PublicURL: public, Version: version, Demo: cfg.Demo, Logger: log, Mount: pages}
 	if worker != nil {
@@ -462,5 +477,18 @@ func czrmHealth(w *crmsync.Worker) func() httpapi.CzRMHealth {
 			h.OldestPending = time.Since(*st.OldestPendingAt)
 		}
 		return h
+	}
+}
+
+// deskHistory gives the clerk's desk the citizen's CzRM timeline through
+// the upsert binding.
+func deskHistory(up *crmsync.UpsertClient) desk.HistoryFunc {
+	return func(ctx context.Context, cf string) ([]desk.HistoryEntry, bool, error) {
+		es, known, err := up.CitizenHistory(ctx, cf)
+		out := make([]desk.HistoryEntry, len(es))
+		for i, e := range es {
+			out[i] = desk.HistoryEntry(e)
+		}
+		return out, known, err
 	}
 }

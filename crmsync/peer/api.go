@@ -188,6 +188,11 @@ func (p *Peer) handleUpsert(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	updateOnly := r.URL.Query().Get("updateOnly") == "true"
+	if p.cfg.OnUpsert != nil {
+		// The hook sees the upserts in the order the store applied them.
+		p.applyMu.Lock()
+		defer p.applyMu.Unlock()
+	}
 	res, err := p.store.upsert(object, field, value, fields, client, p.now(), updateOnly)
 	if errors.Is(err, errUpdateOnly) {
 		sfFail(w, http.StatusNotFound, "NOT_FOUND", "updateOnly: no record with this external id")
@@ -197,6 +202,9 @@ func (p *Peer) handleUpsert(w http.ResponseWriter, r *http.Request) {
 		p.log.Error("czrm upsert failed", "object", object, "err", err)
 		sfFail(w, http.StatusInternalServerError, "SERVER_ERROR", "the store failed")
 		return
+	}
+	if p.cfg.OnUpsert != nil {
+		p.cfg.OnUpsert(res.Record, res.Created, res.Changed)
 	}
 	p.faults.count(KindUpsert, func(s *Stats) {
 		s.Applied++

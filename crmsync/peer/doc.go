@@ -71,6 +71,13 @@
 // "ServiceRequest" (fields: the public Open311 fields), each oldest first.
 // updated_at is RFC 3339 with the Europe/Rome offset.
 //
+// A citizen's timeline (bearer token of a client; the clerk's desk shows it):
+//
+//	POST /api/v1/citizens/timeline   {"fiscal_code":"…"} (in the body: never in a URL)
+//	  200 {"known":bool,"entries":[{"when","kind","channel","title","number","status",
+//	       "status_label","open","services","outcomes","case_id","object"}]}  newest first
+//	  400 invalid_body, invalid_fiscal_code; 401 invalid_token
+//
 // Open311 GeoReport v2 subset, JSON only (".json"), single jurisdiction
 // "reggiocalabria.it" (jurisdiction_id optional; any other is 404):
 //

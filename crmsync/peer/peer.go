@@ -51,6 +51,10 @@ type Config struct {
 	// RequestPrefix starts the Open311 service_request_id (default "RC":
 	// RC-2026-000123).
 	RequestPrefix string
+	// OnUpsert, when set, is told about every upsert applied, after it is
+	// committed, in the order the store applied them (tests check the
+	// order in which a sender's changes arrived). Keep it short.
+	OnUpsert func(rec Record, created, changed bool)
 }
 
 // Peer is the reference CzRM: a keyed-upsert (Salesforce subset) and
@@ -65,6 +69,7 @@ type Peer struct {
 	handler  http.Handler
 	closeMu  sync.Mutex
 	closed   bool
+	applyMu  sync.Mutex // orders Config.OnUpsert
 	tmpl     *templates
 }
 
@@ -262,6 +267,7 @@ func (p *Peer) routes() http.Handler {
 	mux.HandleFunc("GET /open311/v2/requests/{file}", p.guard(KindOpen311, p.handleGetRequest))
 
 	mux.HandleFunc("GET /api/v1/records", p.guard(KindRecords, p.handleRecords))
+	mux.HandleFunc("POST /api/v1/citizens/timeline", p.guard(KindRecords, p.handleTimeline))
 
 	p.viewRoutes(mux)
 

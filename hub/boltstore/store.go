@@ -536,3 +536,21 @@ func (s *Store) Outbox(after uint64, limit int) ([]uint64, []hub.OutboxRecord, e
 	})
 	return seqs, recs, err
 }
+
+// DeleteOutbox removes outbox records by seq: the CzRM worker prunes what
+// it has delivered, so that the citizen data of the snapshots do not
+// linger. Unknown seqs are ignored.
+func (s *Store) DeleteOutbox(seqs []uint64) error {
+	if len(seqs) == 0 {
+		return nil
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketOutbox)
+		for _, seq := range seqs {
+			if err := b.Delete(itob(seq)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/comune-rc/sportello/hub"
 	"github.com/comune-rc/sportello/hub/boltstore"
 	"github.com/comune-rc/sportello/hub/httpapi"
+	"github.com/labstack/echo/v4"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -38,6 +39,8 @@ type testHub struct {
 type hubOption struct {
 	engine func(*hub.Config)
 	api    func(*httpapi.Config)
+	// mounts adds routes built on the running hub (its store, engine).
+	mounts func(*testHub) []func(*echo.Echo)
 }
 
 func withAPI(f func(*httpapi.Config)) hubOption { return hubOption{api: f} }
@@ -86,6 +89,9 @@ func newTestHub(t *testing.T, opts ...hubOption) *testHub {
 	for _, o := range opts {
 		if o.api != nil {
 			o.api(&apiCfg)
+		}
+		if o.mounts != nil {
+			apiCfg.Mount = append(apiCfg.Mount, o.mounts(th)...)
 		}
 	}
 	api := httpapi.New(apiCfg)

@@ -37,6 +37,14 @@ func oaSurveySession(t *testing.T, h *testHub, v *oaValidator) {
 	tokenA := a.TrackURL[strings.LastIndex(a.TrackURL, "/")+1:]
 	tokenB := b.TrackURL[strings.LastIndex(b.TrackURL, "/")+1:]
 
+	// The counter's screen itself (the kiosk's page), opened once with the
+	// device's token; an unknown counter is an HTML page that says so.
+	status, body = anon.do(http.MethodGet, "/feedback/5?token=demo-display-4", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.Contains(t, string(body), "<html")
+	status, body = anon.do(http.MethodGet, "/feedback/99?token=demo-display-4", nil)
+	require.Equal(t, http.StatusNotFound, status, string(body))
+
 	// Nothing to rate yet at counter 5; unknown counters and strangers.
 	status, _ = screen.do(http.MethodGet, "/api/v1/feedback/5", nil)
 	require.Equal(t, http.StatusNoContent, status)
