@@ -57,8 +57,12 @@ type VisitBinding interface {
 	Name() string
 	// UpsertVisit writes the visit's full current state under its
 	// external id (the ticket id). It must be idempotent: repeating it
-	// leaves the CRM as it was.
-	UpsertVisit(ctx context.Context, t *hub.Ticket) (Receipt, error)
+	// leaves the CRM as it was. seq is the state's version (the outbox
+	// seq of the visit's latest change in it), which grows with every
+	// change: the binding sends it so that the CRM refuses a state older
+	// than the one it holds (a late call overtaken by a newer one), and
+	// answers such a refusal with a *DeliveryError of Class Superseded.
+	UpsertVisit(ctx context.Context, t *hub.Ticket, seq uint64) (Receipt, error)
 	// CheckVisit compares what the CRM holds for the visit with what
 	// UpsertVisit would write (nightly reconciliation).
 	CheckVisit(ctx context.Context, t *hub.Ticket) (Check, error)
