@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -44,6 +45,14 @@ var killFaults = []peer.Fault{
 	{Mode: peer.ModeDrop, Count: 40},
 	{Mode: peer.ModeSlow, Delay: 150 * time.Millisecond, Count: 40},
 }
+
+// lateHeld upserts per hub lifetime are held lateDelay (past the hub's
+// --czrm-timeout of 600ms and its longest retry wait) before the peer
+// applies them.
+const (
+	lateHeld  = 4
+	lateDelay = 1500 * time.Millisecond
+)
 
 // applied is what the peer applied for one visit, in order.
 type applied struct {
@@ -105,10 +114,29 @@ func TestKill9WithCzRMFaults(t *testing.T) {
 	// The calls the peer is serving when a hub is killed: the next one
 	// starts without waiting for them (counted for the log only).
 	var serving, orphaned atomic.Int64
+	// Besides the lifetime's fault, a few upserts of each lifetime that
+	// carry a state before the last (not done) are held past the hub's
+	// attempt timeout before the peer sees them: the hub retries the
+	// visit, by then with a newer state, or is killed and its successor
+	// delivers the newer state; the held call reaches the peer last. Only
+	// the version guard keeps it from putting the older state back.
+	var late atomic.Int64
+	late.Store(lateHeld)
 	handler := czrm.Handler()
 	psrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		serving.Add(1)
 		defer serving.Add(-1)
+		if r.Method == http.MethodPatch {
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if !bytes.Contains(body, []byte(`"Status__c":"done"`)) && late.Add(-1) >= 0 {
+				held := time.NewTimer(lateDelay)
+				<-held.C
+			}
+		}
 		handler.ServeHTTP(w, r)
 	}))
 	t.Cleanup(func() { _ = czrm.Close(); psrv.CloseClientConnections(); psrv.Close() })
@@ -187,6 +215,7 @@ func TestKill9WithCzRMFaults(t *testing.T) {
 		proc.kill9()
 		procMu.Unlock()
 		orphaned.Add(serving.Load())
+		late.Store(lateHeld)
 		require.NoError(t, czrm.Faults().Set(peer.KindUpsert, killFaults[(k-1)%len(killFaults)]))
 		start()
 	}
