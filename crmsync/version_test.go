@@ -146,3 +146,50 @@ func TestVersionFieldMapping(t *testing.T) {
 		}
 	}
 }
+
+// TestReconcileResendVersions: reconciliation re-sends a visit's state
+// with a version no lower than the one delivered (so the CRM takes it),
+// and leaves alone a visit with a change not yet read from the outbox
+// (that change reaches the CRM anyway, with its own higher seq).
+func TestReconcileResendVersions(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, nil)
+	stop := run(t, r.w)
+	a, b := r.issue("certificati"), r.issue("cie")
+	r.open("4", "clerk04")
+	r.call("4", "clerk04", a.ID)
+	r.finish("4", "clerk04", "ok")
+	eventually(t, "first deliveries", func() bool { return r.matches(a.ID) && r.matches(b.ID) && r.drained() })
+	stop()
+	va, vb := r.heldSeq(a.ID), r.heldSeq(b.ID)
+	if va == 0 || vb == 0 {
+		t.Fatalf("versions held %d %d", va, vb)
+	}
+	// Both records edited behind our back (same version: an agent's
+	// tool does not know of it); b also changes in the hub, unread.
+	for _, id := range []string{a.ID, b.ID} {
+		if _, err := r.up.Upsert(bg, id, map[string]any{"Status__c": "cancelled"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.open("3", "clerk03")
+	if _, err := r.h.Engine.CallTicket(bg, "3", "clerk03", b.ID); err != nil {
+		t.Fatal(err)
+	}
+	out, err := r.w.Reconcile(bg, a.Day)
+	if err != nil || out.Visits != 2 || out.Stale != 1 || out.Requeued != 1 || out.Skipped != 1 || out.StaleIDs[0] != a.ID {
+		t.Fatalf("reconcile: %+v %v", out, err)
+	}
+	pend, err := r.w.Pending()
+	if err != nil || len(pend) != 1 || pend[0].ExternalID != a.ID || pend[0].Seq < va || pend[0].Origin != "reconcile" {
+		t.Fatalf("pending after the reconciliation %+v %v (delivered version %d)", pend, err, va)
+	}
+	run(t, r.w)
+	eventually(t, "both put right", func() bool { return r.matches(a.ID) && r.matches(b.ID) && r.drained() })
+	if got, want := r.heldSeq(a.ID), pend[0].Seq; got != want {
+		t.Fatalf("a: the CzRM holds version %d, the re-send was %d", got, want)
+	}
+	if r.heldSeq(b.ID) <= vb || r.w.Status().SupersededTotal != 0 {
+		t.Fatalf("b: version %d after %d; status %+v", r.heldSeq(b.ID), vb, r.w.Status())
+	}
+}
