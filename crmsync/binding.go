@@ -20,6 +20,12 @@
 //     transaction); the keyed upsert under the ticket id makes a repeat a
 //     no-op, and a report is looked up by its protocol before any re-post.
 //
+//   - Versions: every upsert carries the outbox seq of its state
+//     (Mapping.SeqField, Sync_Seq__c), and the CRM refuses one lower than
+//     it holds, so a late call (timed out but still in the CRM, or left by
+//     a killed process) cannot put an older state over a newer one; such
+//     a refusal counts as delivered, superseded (docs/crmsync.md).
+//
 //   - Failures: full-jitter exponential backoff per lane, at least the
 //     peer's Retry-After (which also pauses the peer); a circuit breaker
 //     per peer; permanent refusals go to dead letters, which hold the
