@@ -20,6 +20,12 @@
 //     transaction); the keyed upsert under the ticket id makes a repeat a
 //     no-op, and a report is looked up by its protocol before any re-post.
 //
+//   - Versions: every upsert carries the outbox seq of its state
+//     (Mapping.SeqField, Sync_Seq__c), and the CRM refuses one lower than
+//     it holds, so a late call (timed out but still in the CRM, or left by
+//     a killed process) cannot put an older state over a newer one; such
+//     a refusal counts as delivered, superseded (docs/crmsync.md).
+//
 //   - Failures: full-jitter exponential backoff per lane, at least the
 //     peer's Retry-After (which also pauses the peer); a circuit breaker
 //     per peer; permanent refusals go to dead letters, which hold the
@@ -57,8 +63,12 @@ type VisitBinding interface {
 	Name() string
 	// UpsertVisit writes the visit's full current state under its
 	// external id (the ticket id). It must be idempotent: repeating it
-	// leaves the CRM as it was.
-	UpsertVisit(ctx context.Context, t *hub.Ticket) (Receipt, error)
+	// leaves the CRM as it was. seq is the state's version (the outbox
+	// seq of the visit's latest change in it), which grows with every
+	// change: the binding sends it so that the CRM refuses a state older
+	// than the one it holds (a late call overtaken by a newer one), and
+	// answers such a refusal with a *DeliveryError of Class Superseded.
+	UpsertVisit(ctx context.Context, t *hub.Ticket, seq uint64) (Receipt, error)
 	// CheckVisit compares what the CRM holds for the visit with what
 	// UpsertVisit would write (nightly reconciliation).
 	CheckVisit(ctx context.Context, t *hub.Ticket) (Check, error)

@@ -27,13 +27,34 @@ const (
 	// Permanent failures (400 validation, 404, 300 several matches, …)
 	// go to the dead-letter bucket: retrying would fail the same way.
 	Permanent
+	// Superseded refusals say the CRM already holds a newer state of the
+	// item than the one sent (its version is lower than the stored one):
+	// nothing is written, and nothing needs to be. The worker counts the
+	// change as delivered, superseded.
+	Superseded
 )
 
 func (c Class) String() string {
-	if c == Permanent {
+	switch c {
+	case Permanent:
 		return "permanent"
+	case Superseded:
+		return "superseded"
 	}
 	return "retryable"
+}
+
+// StaleVersionCode is the error code of a CRM refusing an upsert whose
+// version is lower than the one it holds (the reference peer's 409; the
+// message of the Salesforce validation rule starts with it).
+const StaleVersionCode = "STALE_VERSION"
+
+// staleAnswer reports whether an error code and message are a version
+// refusal: the peer's own code, or a Salesforce validation rule
+// (FIELD_CUSTOM_VALIDATION_EXCEPTION) whose message starts with the code.
+func staleAnswer(code, msg string) bool {
+	return code == StaleVersionCode ||
+		(code == "FIELD_CUSTOM_VALIDATION_EXCEPTION" && strings.HasPrefix(strings.TrimSpace(msg), StaleVersionCode))
 }
 
 // DeliveryError is a classified failure of a binding call.
@@ -228,6 +249,9 @@ func httpError(op string, resp *http.Response, body []byte, now time.Time) *Deli
 		code = "http_" + strconv.Itoa(resp.StatusCode)
 	}
 	de := &DeliveryError{Class: statusClass(resp.StatusCode), Op: op, Status: resp.StatusCode, Code: code, Message: msg}
+	if de.Class == Permanent && staleAnswer(code, msg) {
+		de.Class = Superseded
+	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		de.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), now)
 	}

@@ -285,6 +285,9 @@ func (r *rig) matches(id string) bool {
 	want := decodeAll(r.up.Mapping().VisitFields(tk)).(map[string]any)
 	have := map[string]any{}
 	for k, v := range rec.Fields {
+		if k == r.up.Mapping().VersionField() {
+			continue // the version of the state, not a field of it
+		}
 		dec := json.NewDecoder(bytes.NewReader(v))
 		dec.UseNumber()
 		var x any

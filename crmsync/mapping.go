@@ -30,11 +30,29 @@ type Mapping struct {
 	// when it is present and not empty (for fields the hub may add later,
 	// such as a codice fiscale): never unless configured and present.
 	Fields map[string]string
+	// SeqField is the CRM number field that carries the version of the
+	// state sent: the outbox sequence of the visit's latest change, which
+	// only grows, across restarts, re-deliveries, reconciliation re-sends
+	// and dead-letter replays. The keyed upsert has no version guard of
+	// its own, so the CRM must refuse an upsert whose value is lower than
+	// the stored one (the reference peer does; on Salesforce a validation
+	// rule does, see docs/crmsync.md): a slow or orphaned call carrying an
+	// older state then can never overwrite a newer one. Empty means
+	// DefaultSeqField; "-" sends no version (a CRM without the field:
+	// the guard is then lost).
+	SeqField string
 }
+
+// DefaultSeqField is the version field of DefaultMapping.
+const DefaultSeqField = "Sync_Seq__c"
+
+// NoSeqField as Mapping.SeqField sends no version.
+const NoSeqField = "-"
 
 // DefaultMapping is the reference CzRM's custom object.
 func DefaultMapping() Mapping {
-	return Mapping{Object: "Sportello_Visit__c", ExtIDField: "Visit_Ext_Id__c", APIVersion: "v60.0", Fields: DefaultFields()}
+	return Mapping{Object: "Sportello_Visit__c", ExtIDField: "Visit_Ext_Id__c", APIVersion: "v60.0", Fields: DefaultFields(),
+		SeqField: DefaultSeqField}
 }
 
 // DefaultFields is the mapping used when Mapping.Fields is nil: the
@@ -197,7 +215,19 @@ func (m Mapping) withDefaults() Mapping {
 	if m.Fields == nil {
 		m.Fields = d.Fields
 	}
+	if m.SeqField == "" {
+		m.SeqField = d.SeqField
+	}
 	return m
+}
+
+// VersionField returns the CRM field of the version, "" when none is sent.
+func (m Mapping) VersionField() string {
+	m = m.withDefaults()
+	if m.SeqField == NoSeqField {
+		return ""
+	}
+	return m.SeqField
 }
 
 // Validate checks the mapping: known field names, no CRM field twice, and
@@ -205,6 +235,12 @@ func (m Mapping) withDefaults() Mapping {
 func (m Mapping) Validate() error {
 	m = m.withDefaults()
 	seen := map[string]string{}
+	if v := m.VersionField(); v != "" {
+		if strings.EqualFold(v, "Id") || strings.EqualFold(v, m.ExtIDField) {
+			return fmt.Errorf("crmsync: mapping: the version field %q must not be Id or the external-id field", v)
+		}
+		seen[strings.ToLower(v)] = "the version (SeqField)"
+	}
 	for ours, theirs := range m.Fields {
 		if _, ok := visitFields[ours]; !ok && !(strings.HasPrefix(ours, "ticket.") && len(ours) > len("ticket.")) {
 			return fmt.Errorf("crmsync: mapping: unknown visit field %q (known: %s, or ticket.NAME)", ours, strings.Join(VisitFieldNames(), ", "))
@@ -225,7 +261,7 @@ func (m Mapping) Validate() error {
 
 // VisitFields maps a visit to the CRM fields of m: the full current state
 // (absent values as null, so a field that was cleared is cleared in the
-// CRM too).
+// CRM too), without the version (UpsertFields adds it).
 func (m Mapping) VisitFields(t *hub.Ticket) map[string]any {
 	m = m.withDefaults()
 	out := make(map[string]any, len(m.Fields))
@@ -257,6 +293,17 @@ func (m Mapping) VisitFields(t *hub.Ticket) map[string]any {
 		if json.Unmarshal(v, &x) == nil {
 			out[theirs] = x
 		}
+	}
+	return out
+}
+
+// UpsertFields is the body of the upsert of a visit's state whose
+// version is seq: VisitFields plus the version field (when the mapping
+// has one and seq is known).
+func (m Mapping) UpsertFields(t *hub.Ticket, seq uint64) map[string]any {
+	out := m.VisitFields(t)
+	if v := m.VersionField(); v != "" && seq > 0 {
+		out[v] = seq
 	}
 	return out
 }

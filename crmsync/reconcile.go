@@ -90,6 +90,16 @@ func (w *Worker) Reconcile(ctx context.Context, day string) (ReconcileReport, er
 		if err != nil {
 			return finish(fmt.Errorf("load the visits of %s: %w", day, err))
 		}
+		// Where the outbox stands after the load: every change of a visit
+		// not read yet is on its way (and newer than what the CRM has).
+		// A re-sent state carries the cursor as its version: it holds
+		// every change up to there, and any later one has a higher seq,
+		// so the CRM's version guard can never let it overtake, or be
+		// overtaken by, a state of the visit in the wrong order.
+		at, unread, err := w.unreadVisits()
+		if err != nil {
+			return finish(fmt.Errorf("read the outbox: %w", err))
+		}
 		var tickets []*hub.Ticket
 		for _, t := range st.Tickets {
 			if t.Day == day {
@@ -103,7 +113,7 @@ func (w *Worker) Reconcile(ctx context.Context, day string) (ReconcileReport, er
 			}
 			lane := KindVisit + "/" + t.ID
 			rep.Visits++
-			if w.onItsWay(lane) {
+			if unread[t.ID] || w.onItsWay(lane) {
 				rep.Skipped++
 				continue
 			}
@@ -126,7 +136,7 @@ func (w *Worker) Reconcile(ctx context.Context, day string) (ReconcileReport, er
 			}
 			se, had := sent[lane]
 			rec := hub.OutboxRecord{TicketID: t.ID, EventSeq: se.Seq, Type: TypeReconcile, At: w.now(), Ticket: t}
-			ok, err := w.requeue(lane, KindVisit, t.ID, se, had, rec)
+			ok, err := w.requeue(lane, KindVisit, t.ID, se, had, rec, max(at, se.Seq))
 			if err != nil {
 				return finish(err)
 			}
@@ -173,7 +183,7 @@ func (w *Worker) Reconcile(ctx context.Context, day string) (ReconcileReport, er
 			}
 			w.log.Warn("crmsync: the CRM lost a report: filing it again", "protocol", se.Key, "old_service_request_id", se.ServiceRequestID)
 			rec := hub.OutboxRecord{EventSeq: se.Seq, Type: TypeReconcile, At: w.now(), Report: r}
-			ok, err := w.requeue(lane, KindReport, se.Key, se, true, rec)
+			ok, err := w.requeue(lane, KindReport, se.Key, se, true, rec, se.Seq)
 			if err != nil {
 				return finish(err)
 			}
@@ -205,10 +215,36 @@ func (w *Worker) onItsWay(lane string) bool {
 	return busy
 }
 
-// requeue puts a lane back in delivery with rec, unless the lane moved
-// since before was read (a delivery or a newer change wins: the CRM gets
-// that one anyway, and an older snapshot must never overtake it).
-func (w *Worker) requeue(lane, kind, key string, before sentEntry, had bool, rec hub.OutboxRecord) (bool, error) {
+// unreadVisits returns the cursor and the visits with outbox records
+// after it (changes not yet read into their lanes).
+func (w *Worker) unreadVisits() (uint64, map[string]bool, error) {
+	var cursor uint64
+	if err := w.db.View(func(tx *bolt.Tx) error {
+		cursor = btoi(tx.Bucket(bMeta).Get(kCursor))
+		return nil
+	}); err != nil {
+		return 0, nil, err
+	}
+	out := map[string]bool{}
+	for after := cursor; ; {
+		seqs, recs, err := w.store.Outbox(after, 1000)
+		if err != nil || len(recs) == 0 {
+			return cursor, out, err
+		}
+		for i := range recs {
+			if _, kind, key := laneOf(&recs[i]); kind == KindVisit {
+				out[key] = true
+			}
+		}
+		after = seqs[len(seqs)-1]
+	}
+}
+
+// requeue puts a lane back in delivery with rec as the state of version
+// seq, unless the lane moved since before was read (a delivery or a newer
+// change wins: the CRM gets that one anyway, and an older snapshot must
+// never overtake it).
+func (w *Worker) requeue(lane, kind, key string, before sentEntry, had bool, rec hub.OutboxRecord, seq uint64) (bool, error) {
 	done := false
 	err := w.update(func(tx *bolt.Tx) error {
 		if tx.Bucket(bPending).Get([]byte(lane)) != nil || tx.Bucket(bDeadLanes).Get([]byte(lane)) != nil {
@@ -222,8 +258,8 @@ func (w *Worker) requeue(lane, kind, key string, before sentEntry, had bool, rec
 		if ok != had || cur.Seq != before.Seq || !cur.At.Equal(before.At) {
 			return nil
 		}
-		p := pendingEntry{Lane: lane, Kind: kind, Key: key, Seq: before.Seq, Type: rec.Type,
-			Changes: []change{{Seq: before.Seq, At: rec.At}}, Origin: "reconcile"}
+		p := pendingEntry{Lane: lane, Kind: kind, Key: key, Seq: seq, Type: rec.Type,
+			Changes: []change{{Seq: seq, At: rec.At}}, Origin: "reconcile"}
 		if err := putJSON(tx.Bucket(bPending), []byte(lane), p); err != nil {
 			return err
 		}

@@ -14,22 +14,23 @@ import (
 // crmsync's buckets in the hub's bbolt file, created at open. A lane is
 // "visit/TICKET_ID" or "report/PROTOCOL".
 var (
-	bMeta      = []byte("crmsync_meta")       // cursor, totals, last error, breakers, reconciliation
-	bPending   = []byte("crmsync_pending")    // lane → pendingEntry (small: scanned every round)
-	bPayload   = []byte("crmsync_payload")    // lane → hub.OutboxRecord (the latest snapshot)
-	bSent      = []byte("crmsync_sent")       // lane → sentEntry (last delivered)
-	bDead      = []byte("crmsync_dead")       // seq → deadEntry
-	bDeadLanes = []byte("crmsync_dead_lanes") // lane → seq of its dead letter
-	bReduce    = []byte("crmsync_reduce")     // ticket id → "": delivered closed visits whose personal data the hub must reduce
-	allBuckets = [][]byte{bMeta, bPending, bPayload, bSent, bDead, bDeadLanes, bReduce}
-	kCursor    = []byte("cursor")
-	kDelivered = []byte("delivered_total")
-	kDiscarded = []byte("discarded_total")
-	kLastError = []byte("last_error")
-	kLastSent  = []byte("last_delivered_at")
-	kBreakers  = []byte("breakers")
-	kReconDay  = []byte("reconciled_day")
-	kLastRecon = []byte("last_reconcile")
+	bMeta       = []byte("crmsync_meta")       // cursor, totals, last error, breakers, reconciliation
+	bPending    = []byte("crmsync_pending")    // lane → pendingEntry (small: scanned every round)
+	bPayload    = []byte("crmsync_payload")    // lane → hub.OutboxRecord (the latest snapshot)
+	bSent       = []byte("crmsync_sent")       // lane → sentEntry (last delivered)
+	bDead       = []byte("crmsync_dead")       // seq → deadEntry
+	bDeadLanes  = []byte("crmsync_dead_lanes") // lane → seq of its dead letter
+	bReduce     = []byte("crmsync_reduce")     // ticket id → "": delivered closed visits whose personal data the hub must reduce
+	allBuckets  = [][]byte{bMeta, bPending, bPayload, bSent, bDead, bDeadLanes, bReduce}
+	kCursor     = []byte("cursor")
+	kDelivered  = []byte("delivered_total")
+	kDiscarded  = []byte("discarded_total")
+	kSuperseded = []byte("superseded_total")
+	kLastError  = []byte("last_error")
+	kLastSent   = []byte("last_delivered_at")
+	kBreakers   = []byte("breakers")
+	kReconDay   = []byte("reconciled_day")
+	kLastRecon  = []byte("last_reconcile")
 )
 
 // Lane kinds.
@@ -211,16 +212,19 @@ type Status struct {
 	DeadLetters       int        `json:"dead_letters"`
 	// BreakerState is the worst of the peers' breakers: closed,
 	// half_open or open.
-	BreakerState    string               `json:"breaker_state"`
-	Peers           map[string]PeerState `json:"peers"`
-	Cursor          uint64               `json:"cursor"`
-	Unread          int                  `json:"unread"`
-	Pending         int                  `json:"pending"`
-	Held            int                  `json:"held"`
-	InFlight        int                  `json:"in_flight"`
-	DiscardedTotal  uint64               `json:"discarded_total"`
-	LastDeliveredAt *time.Time           `json:"last_delivered_at"`
-	LastReconcile   *ReconcileReport     `json:"last_reconcile,omitempty"`
+	BreakerState   string               `json:"breaker_state"`
+	Peers          map[string]PeerState `json:"peers"`
+	Cursor         uint64               `json:"cursor"`
+	Unread         int                  `json:"unread"`
+	Pending        int                  `json:"pending"`
+	Held           int                  `json:"held"`
+	InFlight       int                  `json:"in_flight"`
+	DiscardedTotal uint64               `json:"discarded_total"`
+	// SupersededTotal counts the states the CRM refused as older than
+	// the one it held (a version guard answer): not errors, nothing lost.
+	SupersededTotal uint64           `json:"superseded_total"`
+	LastDeliveredAt *time.Time       `json:"last_delivered_at"`
+	LastReconcile   *ReconcileReport `json:"last_reconcile,omitempty"`
 	// Running is false when read from a stopped hub's store.
 	Running bool `json:"running"`
 }
@@ -246,6 +250,7 @@ func readStatus(st *boltstore.Store) (Status, error) {
 		s.Cursor = btoi(meta.Get(kCursor))
 		s.DeliveredTotal = btoi(meta.Get(kDelivered))
 		s.DiscardedTotal = btoi(meta.Get(kDiscarded))
+		s.SupersededTotal = btoi(meta.Get(kSuperseded))
 		var le lastError
 		if ok, _ := getJSON(meta, kLastError, &le); ok {
 			s.LastError, s.LastErrorAt = le.Message, timePtr(le.At)

@@ -42,7 +42,9 @@ type UpsertConfig struct {
 // with a JSON object of fields, authenticated with OAuth2 client
 // credentials. Errors are classified: 2xx ok; 401 refreshes the token
 // once, then is retryable; 408/425/429/5xx, timeouts and connection
-// errors are retryable (429/503 carry Retry-After); other 4xx and 300 are
+// errors are retryable (429/503 carry Retry-After); a refusal of the
+// version (errorCode STALE_VERSION, or a Salesforce validation rule whose
+// message starts with STALE_VERSION) is Superseded; other 4xx and 300 are
 // permanent.
 type UpsertClient struct {
 	base   string
@@ -137,10 +139,10 @@ func (c *UpsertClient) call(ctx context.Context, method, path, op string, body [
 	}
 }
 
-// UpsertVisit implements VisitBinding: the visit's mapped fields under
-// its ticket id.
-func (c *UpsertClient) UpsertVisit(ctx context.Context, t *hub.Ticket) (Receipt, error) {
-	return c.Upsert(ctx, t.ID, c.m.VisitFields(t))
+// UpsertVisit implements VisitBinding: the visit's mapped fields and its
+// version (Mapping.SeqField) under its ticket id.
+func (c *UpsertClient) UpsertVisit(ctx context.Context, t *hub.Ticket, seq uint64) (Receipt, error) {
+	return c.Upsert(ctx, t.ID, c.m.UpsertFields(t, seq))
 }
 
 // Upsert writes fields under the external id extID.
@@ -171,7 +173,11 @@ func (c *UpsertClient) Upsert(ctx context.Context, extID string, fields map[stri
 		}
 		if ans.Success != nil && !*ans.Success {
 			code, msg := errorText(ans.Errors)
-			return Receipt{}, &DeliveryError{Class: Permanent, Op: op, Status: resp.StatusCode, Code: firstOf(code, "not_applied"), Message: msg}
+			class := Permanent
+			if staleAnswer(code, msg) {
+				class = Superseded
+			}
+			return Receipt{}, &DeliveryError{Class: class, Op: op, Status: resp.StatusCode, Code: firstOf(code, "not_applied"), Message: msg}
 		}
 		return Receipt{ID: ans.ID, Created: ans.Created}, nil
 	case resp.StatusCode == http.StatusMultipleChoices:

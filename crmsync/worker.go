@@ -99,7 +99,7 @@ type Attempt struct {
 	Peer    string
 	At      time.Time
 	Attempt int // 1 for the first attempt of this state
-	// Outcome is delivered, retry or dead.
+	// Outcome is delivered, superseded, retry or dead.
 	Outcome    string
 	Err        error
 	Delay      time.Duration // the wait before the next attempt (retry)
@@ -108,11 +108,13 @@ type Attempt struct {
 	ID         string
 }
 
-// Attempt outcomes.
+// Attempt outcomes. Superseded: the CRM refused the state as older than
+// the one it holds (nothing written, nothing to retry).
 const (
-	OutcomeDelivered = "delivered"
-	OutcomeRetry     = "retry"
-	OutcomeDead      = "dead"
+	OutcomeDelivered  = "delivered"
+	OutcomeSuperseded = "superseded"
+	OutcomeRetry      = "retry"
+	OutcomeDead       = "dead"
 )
 
 // Worker is the crmsync worker: it reads the hub's outbox behind a
@@ -487,7 +489,7 @@ func (w *Worker) deliver(ctx context.Context, lane, peer string, br *breaker, pr
 		if rec.Ticket == nil {
 			err = &DeliveryError{Class: Permanent, Code: "no_snapshot", Message: "the outbox record has no visit snapshot"}
 		} else {
-			rc, err = w.cfg.Upsert.UpsertVisit(actx, rec.Ticket)
+			rc, err = w.cfg.Upsert.UpsertVisit(actx, rec.Ticket, p.Seq)
 			id = rc.ID
 		}
 	case KindReport:
@@ -511,20 +513,31 @@ func (w *Worker) deliver(ctx context.Context, lane, peer string, br *breaker, pr
 	if err == nil {
 		br.success()
 		att.Outcome = OutcomeDelivered
-		if aerr := w.ack(&p, &rec, id, now); aerr != nil {
+		if aerr := w.ack(&p, &rec, id, now, false); aerr != nil {
 			w.noteError("ack "+lane+": "+aerr.Error(), now)
 		}
 	} else {
 		de := asDelivery(err)
 		att.Err, att.RetryAfter = de, de.RetryAfter
-		if de.Class == Permanent {
+		switch de.Class {
+		case Superseded:
+			// The CRM holds a newer state than this one (a re-send after a
+			// cursor reset, a reconciliation racing a change): it stays as
+			// it is, and this state counts as delivered.
+			br.success()
+			att.Outcome = OutcomeSuperseded
+			w.log.Debug("crmsync: the CRM holds a newer state: superseded", "lane", lane, "seq", p.Seq, "err", de.Error())
+			if aerr := w.ack(&p, &rec, id, now, true); aerr != nil {
+				w.noteError("ack "+lane+": "+aerr.Error(), now)
+			}
+		case Permanent:
 			br.success() // the peer answered: it is up
 			att.Outcome = OutcomeDead
 			w.log.Warn("crmsync: change refused for good: dead letter", "lane", lane, "seq", p.Seq, "err", de.Error())
 			if berr := w.bury(&p, &rec, de, now); berr != nil {
 				w.noteError("dead-letter "+lane+": "+berr.Error(), now)
 			}
-		} else {
+		default:
 			if de.Local {
 				br.success()
 			} else {
@@ -599,8 +612,9 @@ func (w *Worker) dayOf(rec *hub.OutboxRecord) string {
 }
 
 // ack records a delivery: the lane is done unless a newer change arrived
-// meanwhile (it then goes next, with fresh attempts).
-func (w *Worker) ack(p *pendingEntry, rec *hub.OutboxRecord, id string, now time.Time) error {
+// meanwhile (it then goes next, with fresh attempts). superseded counts a
+// state the CRM refused as older than its own: done all the same.
+func (w *Worker) ack(p *pendingEntry, rec *hub.OutboxRecord, id string, now time.Time, superseded bool) error {
 	return w.update(func(tx *bolt.Tx) error {
 		pend, meta := tx.Bucket(bPending), tx.Bucket(bMeta)
 		var cur pendingEntry
@@ -633,6 +647,12 @@ func (w *Worker) ack(p *pendingEntry, rec *hub.OutboxRecord, id string, now time
 		}
 		if err := putJSON(tx.Bucket(bSent), []byte(p.Lane), se); err != nil {
 			return err
+		}
+		if superseded {
+			if err := addCounter(meta, kSuperseded, 1); err != nil {
+				return err
+			}
+			return w.putBreakers(meta, now)
 		}
 		if err := addCounter(meta, kDelivered, 1); err != nil {
 			return err

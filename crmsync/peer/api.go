@@ -187,15 +187,35 @@ func (p *Peer) handleUpsert(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, []sfError{*sfe})
 		return
 	}
+	var g *guard
+	if vf := p.versionField(); vf != "" {
+		if raw, ok := fields[vf]; ok {
+			v, err := parseVersion(raw)
+			if err != nil {
+				sfFail(w, http.StatusBadRequest, "INVALID_TYPE_ON_FIELD_IN_RECORD", vf+": the version must be a non-negative integer", vf)
+				return
+			}
+			g = &guard{Field: vf, Offered: v}
+		}
+	}
 	updateOnly := r.URL.Query().Get("updateOnly") == "true"
 	if p.cfg.OnUpsert != nil {
 		// The hook sees the upserts in the order the store applied them.
 		p.applyMu.Lock()
 		defer p.applyMu.Unlock()
 	}
-	res, err := p.store.upsert(object, field, value, fields, client, p.now(), updateOnly)
+	res, err := p.store.upsert(object, field, value, fields, client, p.now(), updateOnly, g)
 	if errors.Is(err, errUpdateOnly) {
 		sfFail(w, http.StatusNotFound, "NOT_FOUND", "updateOnly: no record with this external id")
+		return
+	}
+	var se *staleError
+	if errors.As(err, &se) {
+		// A late call with an older state than the one held: refused,
+		// nothing changed. No identifier in the log line.
+		p.faults.count(KindUpsert, func(s *Stats) { s.Stale++ })
+		p.log.Info("czrm upsert refused: stale version", "object", object, "offered", se.Offered, "stored", se.Stored)
+		sfFail(w, http.StatusConflict, StaleVersion, se.Error()+": the record holds a newer state; nothing was changed", se.Field)
 		return
 	}
 	if err != nil {
@@ -310,6 +330,25 @@ func (p *Peer) handleGetRecord(w http.ResponseWriter, r *http.Request) {
 	out["Id"] = rec.ID
 	out[field] = value
 	writeJSON(w, http.StatusOK, out)
+}
+
+// StaleVersion is the errorCode of an upsert refused by the version
+// guard (409): its version field is lower than the record's.
+const StaleVersion = "STALE_VERSION"
+
+// DefaultVersionField is the field the version guard reads when
+// Config.VersionField is empty (crmsync's DefaultSeqField).
+const DefaultVersionField = "Sync_Seq__c"
+
+// versionField is the guarded field, "" when the guard is off.
+func (p *Peer) versionField() string {
+	switch p.cfg.VersionField {
+	case "":
+		return DefaultVersionField
+	case "-":
+		return ""
+	}
+	return p.cfg.VersionField
 }
 
 // ---- records endpoint of the contract ------------------------------------------

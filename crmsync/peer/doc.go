@@ -46,6 +46,8 @@
 //	  400 [{"errorCode":"INVALID_FIELD",...}]     Id or the ext-id field in the body, bad field name
 //	  400 [{"errorCode":"JSON_PARSER_ERROR",...}] not one JSON object
 //	  400 [{"errorCode":"MALFORMED_ID",...}]      bad ext-id value (1…255 characters of text)
+//	  400 [{"errorCode":"INVALID_TYPE_ON_FIELD_IN_RECORD",...}]  the version field is not a non-negative integer
+//	  409 [{"errorCode":"STALE_VERSION","fields":["Sync_Seq__c"],...}]  version lower than the record's: nothing changed
 //	  401 [{"errorCode":"INVALID_SESSION_ID",...}]
 //	  404 [{"errorCode":"NOT_FOUND",...}]         bad version/object/field; updateOnly and no record
 //	  413 REQUEST_ENTITY_TOO_LARGE (over 1 MiB), 415 UNSUPPORTED_MEDIA_TYPE (not JSON)
@@ -59,6 +61,17 @@
 // (Record.Applies grows) but changes neither Version nor updated_at;
 // Version grows by one on each upsert that changes something. Answers
 // carry Sforce-Limit-Info: api-usage=N/100000.
+//
+// Version guard: the keyed upsert has no order of its own, so a late call
+// (a slow one its sender gave up on, one left behind by a killed sender)
+// could put an older state over a newer one. An upsert whose body carries
+// the version field (Config.VersionField, default Sync_Seq__c: crmsync
+// sends the outbox seq of the visit's state there) is refused with 409
+// STALE_VERSION when the record holds a higher value, and changes
+// nothing (Stats.Stale counts it, the log line says "stale version"); an
+// equal value is applied (a re-delivery). An upsert without the field is
+// not guarded. A real Salesforce org does the same with a validation rule
+// (docs/crmsync.md).
 //
 // Records of the contract (bearer token of a client):
 //
@@ -142,6 +155,8 @@
 //	                                   "status":N,"retry_after_s":N,"delay_ms":N} → the active faults
 //	DELETE /_peer/faults/{kind}, DELETE /_peer/faults (all)
 //	GET    /_peer/stats                {"token":Stats,"upsert":Stats,"open311":Stats,"records":Stats}
+//	                                   (Stats: calls, faulted, applied, created, updated, unchanged,
+//	                                   duplicates, dropped, stale)
 //	DELETE /_peer/stats                204, counters back to zero
 //	POST   /_peer/revoke-tokens        204, every token now gets 401
 //

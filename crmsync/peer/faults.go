@@ -132,6 +132,9 @@ type Stats struct {
 	Duplicates uint64 `json:"duplicates"`
 	// Dropped counts the connections closed by ModeDrop or ModeHang.
 	Dropped uint64 `json:"dropped"`
+	// Stale counts the upserts the version guard refused (409
+	// STALE_VERSION): older states that arrived after newer ones.
+	Stale uint64 `json:"stale"`
 }
 
 func (s *Stats) add(o Stats) {
@@ -143,6 +146,7 @@ func (s *Stats) add(o Stats) {
 	s.Unchanged += o.Unchanged
 	s.Duplicates += o.Duplicates
 	s.Dropped += o.Dropped
+	s.Stale += o.Stale
 }
 
 // Faults is the fault controller of a Peer: switches per call kind and

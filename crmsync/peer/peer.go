@@ -55,6 +55,15 @@ type Config struct {
 	// committed, in the order the store applied them (tests check the
 	// order in which a sender's changes arrived). Keep it short.
 	OnUpsert func(rec Record, created, changed bool)
+	// VersionField is the field of the version guard (default
+	// DefaultVersionField, "Sync_Seq__c"; "-" turns the guard off): an
+	// upsert whose value of it is lower than the record's is refused with
+	// 409 STALE_VERSION and changes nothing; an equal one is applied. An
+	// upsert without the field is not guarded. The keyed upsert has no
+	// order of its own, so this is what keeps a late call (a timed-out
+	// slow one, one of a killed sender) from putting an older state over
+	// a newer one.
+	VersionField string
 }
 
 // Peer is the reference CzRM: a keyed-upsert (Salesforce subset) and

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -290,9 +291,51 @@ type upsertResult struct {
 
 var errUpdateOnly = errors.New("no record to update")
 
+// staleError is an upsert refused by the version guard: the record holds
+// a higher version than the one offered.
+type staleError struct {
+	Field           string
+	Stored, Offered uint64
+}
+
+func (e *staleError) Error() string {
+	return fmt.Sprintf("%s %d is lower than the stored %d", e.Field, e.Offered, e.Stored)
+}
+
+// guard is the version check of an upsert: the body's Field holds
+// Offered, and the upsert is refused if the record's is higher.
+type guard struct {
+	Field   string
+	Offered uint64
+}
+
+// storedVersion reads a record's version field (0 when absent or not a
+// non-negative integer).
+func storedVersion(fields map[string]json.RawMessage, field string) uint64 {
+	v, err := parseVersion(fields[field])
+	if err != nil {
+		return 0
+	}
+	return v
+}
+
+// parseVersion reads a version value: a JSON non-negative integer.
+func parseVersion(raw json.RawMessage) (uint64, error) {
+	var n json.Number
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&n); err != nil {
+		return 0, errors.New("not a number")
+	}
+	return strconv.ParseUint(n.String(), 10, 64)
+}
+
 // upsert merges body over the record (object, field, value), creating it
-// unless updateOnly. The version grows only if some field changed.
-func (s *store) upsert(object, field, value string, body map[string]json.RawMessage, by string, now time.Time, updateOnly bool) (upsertResult, error) {
+// unless updateOnly. The version grows only if some field changed. With a
+// guard, an existing record whose version field is higher than the one
+// offered is left as it is and a *staleError returned; an equal one is
+// applied (a re-delivery).
+func (s *store) upsert(object, field, value string, body map[string]json.RawMessage, by string, now time.Time, updateOnly bool, g *guard) (upsertResult, error) {
 	var res upsertResult
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		res = upsertResult{}
@@ -307,6 +350,11 @@ func (s *store) upsert(object, field, value string, body map[string]json.RawMess
 				return fmt.Errorf("record %d: %w", seq, err)
 			}
 			oldCF = recordCF(rec.Fields)
+			if g != nil {
+				if have := storedVersion(rec.Fields, g.Field); g.Offered < have {
+					return &staleError{Field: g.Field, Stored: have, Offered: g.Offered}
+				}
+			}
 		} else {
 			if updateOnly {
 				return errUpdateOnly

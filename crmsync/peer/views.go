@@ -411,7 +411,7 @@ func (p *Peer) handleLogContact(w http.ResponseWriter, r *http.Request, sess *se
 		b, _ := json.Marshal(v)
 		body[k] = b
 	}
-	if _, err := p.store.upsert(PhoneObject, PhoneExtIDField, id, body, "agent:"+sess.user, now, false); err != nil {
+	if _, err := p.store.upsert(PhoneObject, PhoneExtIDField, id, body, "agent:"+sess.user, now, false, nil); err != nil {
 		p.message(w, http.StatusInternalServerError, sess, "Errore", "Non è stato possibile registrare il contatto.")
 		return
 	}
