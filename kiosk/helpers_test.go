@@ -3,11 +3,9 @@ package kiosk_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/comune-rc/sportello/browsertest"
 	"github.com/comune-rc/sportello/hub"
 	"github.com/comune-rc/sportello/hub/hubtest"
 	"github.com/comune-rc/sportello/kiosk"
@@ -111,92 +110,16 @@ func login(t *testing.T, h *hubtest.Hub, user string) string {
 
 // ---- Chromium ------------------------------------------------------------
 
-var (
-	browserOnce   sync.Once
-	browserCtx    context.Context
-	browserErr    error
-	browserCancel = func() {}
-)
-
-func chromiumPath() string {
-	if p := os.Getenv("CHROMIUM"); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			return ""
-		}
-		return p
-	}
-	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
-// startBrowser starts the one headless Chromium the package's tests share.
-func startBrowser(path string) {
-	dir, err := os.MkdirTemp("", "kiosk-chromium-")
-	if err != nil {
-		browserErr = err
-		return
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.UserDataDir(dir),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-background-timer-throttling", true),
-		chromedp.Flag("disable-renderer-backgrounding", true),
-		chromedp.Flag("disable-backgrounding-occluded-windows", true),
-		chromedp.Flag("password-store", "basic"),
-		chromedp.WindowSize(1080, 1920),
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	if err := chromedp.Do(ctx); err != nil {
-		cancel()
-		cancelAlloc()
-		_ = os.RemoveAll(dir)
-		browserErr = fmt.Errorf("start chromium %s: %w", path, err)
-		return
-	}
-	browserCtx = ctx
-	browserCancel = func() {
-		cancel()
-		cancelAlloc()
-		_ = os.RemoveAll(dir)
-	}
-}
+// browser is the one headless Chromium the package's tests share; TestMain
+// stops it.
+var browser = browsertest.New(browsertest.Options{Name: "kiosk", Width: 1080, Height: 1920})
 
 // tab opens a new tab, in a fresh browser context (its own cookies), in
 // the shared browser, with a w×h viewport. Without Chromium the test is
 // skipped, or fails under CI=true.
 func tab(t *testing.T, w, h int64) context.Context {
 	t.Helper()
-	path := chromiumPath()
-	if path == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("chromium is not installed (apt-get install -y chromium): the browser tests are required under CI=true")
-		}
-		t.Skip("chromium is not installed (apt-get install -y chromium); set CI=true to make this a failure")
-	}
-	browserOnce.Do(func() { startBrowser(path) })
-	require.NoError(t, browserErr)
-	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
-	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(func() {
-		cancelT()
-		cancel()
-	})
+	ctx := browser.Tab(t, 60*time.Second)
 	orient := chromedp.EmulatePortrait
 	if w > h {
 		orient = chromedp.EmulateLandscape
