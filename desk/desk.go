@@ -8,7 +8,6 @@
 package desk
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -172,20 +171,9 @@ var roleNames = map[hub.Role]hub.Text{
 	hub.RoleAdmin:      {IT: "Amministratore", EN: "Administrator"},
 }
 
-// render writes a staff page with the security headers they all have.
+// render writes a staff page with the headers every page has.
 func render(c echo.Context, status int, name string, data any) error {
-	var buf bytes.Buffer
-	if err := templates.ExecuteTemplate(&buf, name, data); err != nil {
-		return err
-	}
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
-	return c.HTMLBlob(status, buf.Bytes())
+	return httpapi.RenderPage(c, status, templates, name, data, httpapi.PagePolicy{DataImages: true})
 }
 
 // ---- Sessions and the login form ---------------------------------------
@@ -437,18 +425,10 @@ func (p *pages) gate(c echo.Context, min hub.Role) (hub.Principal, bool, error) 
 
 // ---- Small JSON helpers of the scripts -----------------------------------
 
+// staff admits clerks and up (no device) to the scripts' JSON routes.
 func staff(c echo.Context) error {
-	pr, ok := httpapi.PrincipalOf(c)
-	if !ok {
-		if err, ok := c.Get("auth_error").(error); ok {
-			return err
-		}
-		return hub.ErrUnauthorized
-	}
-	if pr.IsDevice() || !pr.Role.AtLeast(hub.RoleClerk) {
-		return hub.ErrForbidden
-	}
-	return nil
+	_, err := httpapi.Admit(c, "", "", hub.RoleClerk)
+	return err
 }
 
 // clock serves GET /desk/clock: the hub's time, so that the pages count

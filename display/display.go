@@ -16,7 +16,6 @@
 package display
 
 import (
-	"bytes"
 	"embed"
 	"encoding/json"
 	"html/template"
@@ -144,20 +143,9 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 }).ParseFS(templateFS, "templates/*.html"))
 
 // render writes a page. Screens may be framed by the admin page (same
-// origin only); nothing else may frame them.
+// origin only), and play the announcements; nothing else may frame them.
 func render(c echo.Context, status int, name string, data any) error {
-	var buf bytes.Buffer
-	if err := templates.ExecuteTemplate(&buf, name, data); err != nil {
-		return err
-	}
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "SAMEORIGIN")
-	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; media-src 'self'; frame-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'")
-	return c.HTMLBlob(status, buf.Bytes())
+	return httpapi.RenderPage(c, status, templates, name, data, httpapi.PagePolicy{Media: true, SameOriginFrames: true})
 }
 
 type errorData struct {
@@ -198,17 +186,8 @@ func findDisplay(site *hub.Site, id string) (hub.DisplayDef, bool) {
 // viewer says who is looking at a screen: the display device itself, or a
 // supervisor (or admin) in a browser; anyone else is refused.
 func viewer(c echo.Context, id string) (device, ok bool) {
-	pr, found := httpapi.PrincipalOf(c)
-	if !found {
-		return false, false
-	}
-	if pr.Device == hub.DeviceDisplay && pr.ID == id {
-		return true, true
-	}
-	if !pr.IsDevice() && pr.Role.AtLeast(hub.RoleSupervisor) {
-		return false, true
-	}
-	return false, false
+	pr, err := httpapi.Admit(c, hub.DeviceDisplay, id, hub.RoleSupervisor)
+	return err == nil && pr.IsDevice(), err == nil
 }
 
 // Filter is a screen's selection of calls and queues (the site's
@@ -527,8 +506,8 @@ type adminData struct {
 // (scaled iframes in preview mode: silent, no heartbeat) and their health
 // from GET /api/v1/displays, polled.
 func (p *pages) admin(c echo.Context) error {
-	pr, ok := httpapi.PrincipalOf(c)
-	if !ok || pr.IsDevice() || !pr.Role.AtLeast(hub.RoleSupervisor) {
+	pr, err := httpapi.Admit(c, "", "", hub.RoleSupervisor)
+	if err != nil {
 		return errorPage(c, http.StatusForbidden,
 			hub.Text{IT: "Riservato ai supervisori", EN: "Supervisors only"},
 			hub.Text{IT: "Accedi con un utente supervisore o amministratore.", EN: "Log in as a supervisor or an administrator."}, true)

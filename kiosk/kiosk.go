@@ -6,7 +6,6 @@
 package kiosk
 
 import (
-	"bytes"
 	"embed"
 	"encoding/json"
 	"html/template"
@@ -166,21 +165,10 @@ var (
 	trackMsgs = textsJSON("track.", "place.", "ewt.")
 )
 
-// render writes a page with the security headers every citizen page has.
+// render writes a citizen page with the headers every page has; the
+// tracking token is in the URL, and Referrer-Policy keeps it home.
 func render(c echo.Context, status int, name string, data any) error {
-	var buf bytes.Buffer
-	if err := templates.ExecuteTemplate(&buf, name, data); err != nil {
-		return err
-	}
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
-	// The tracking token is in the URL: never send it to anyone else.
-	h.Set("Referrer-Policy", "same-origin")
-	return c.HTMLBlob(status, buf.Bytes())
+	return httpapi.RenderPage(c, status, templates, name, data, httpapi.PagePolicy{})
 }
 
 type errorData struct {
@@ -195,20 +183,7 @@ func errorPage(c echo.Context, status int, title, body hub.Text) error {
 // totemAccess says whether the caller may use totem id's page: the totem
 // itself, or staff (clerk and up) previewing it.
 func totemAccess(c echo.Context, id string) (hub.Principal, error) {
-	p, ok := httpapi.PrincipalOf(c)
-	if !ok {
-		if err, ok := c.Get("auth_error").(error); ok {
-			return p, err
-		}
-		return p, hub.ErrUnauthorized
-	}
-	if p.Device == hub.DeviceTotem && p.ID == id {
-		return p, nil
-	}
-	if !p.IsDevice() && p.Role.AtLeast(hub.RoleClerk) {
-		return p, nil
-	}
-	return p, hub.ErrForbidden
+	return httpapi.Admit(c, hub.DeviceTotem, id, hub.RoleClerk)
 }
 
 func findTotem(site *hub.Site, id string) (hub.TotemDef, bool) {
