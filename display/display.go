@@ -34,11 +34,6 @@ import (
 // Config is what the screens need. Zero durations take the defaults.
 type Config struct {
 	Engine *hub.Engine
-	// EngineFunc, when set, is asked for the engine at each request
-	// instead of Engine: for hosts that build the engine after the
-	// routes (hubtest calls the mounts before it returns the hub, and
-	// Restart replaces the engine).
-	EngineFunc func() *hub.Engine
 	// Version is the build the page runs, reported in its heartbeats.
 	// Pass the hub's version (hub.Config.Version); empty means the
 	// engine's. The page reloads when the hub changes: a live-feed
@@ -116,15 +111,6 @@ func Mount(cfg Config) func(*echo.Echo) {
 		e.GET("/display/:id/version", p.version)
 		e.GET("/admin/displays", p.admin)
 	}
-}
-
-func (p *pages) engine() *hub.Engine {
-	if p.cfg.EngineFunc != nil {
-		if e := p.cfg.EngineFunc(); e != nil {
-			return e
-		}
-	}
-	return p.cfg.Engine
 }
 
 func (p *pages) versionOf(eng *hub.Engine) string {
@@ -327,7 +313,7 @@ func destOf(site *hub.Site, counter, kind string) hub.Text {
 
 // display serves GET /display/:id.
 func (p *pages) display(c echo.Context) error {
-	eng := p.engine()
+	eng := p.cfg.Engine
 	site := eng.Site()
 	id := c.Param("id")
 	d, ok := findDisplay(site, id)
@@ -450,7 +436,7 @@ type phraseResponse struct {
 // phrase serves GET /display/:id/phrase?number=A023&kind=counter&counter=5:
 // the segments of the announcement, chime first, with hashed clip URLs.
 func (p *pages) phrase(c echo.Context) error {
-	site := p.engine().Site()
+	site := p.cfg.Engine.Site()
 	id := c.Param("id")
 	if _, ok := findDisplay(site, id); !ok {
 		return hub.Errorf(hub.KindNotFound, "display_not_found", "no display %q", id)
@@ -477,7 +463,7 @@ func (p *pages) phrase(c echo.Context) error {
 // The page asks after each reconnection that resumed with since= (and so
 // got no snapshot) and reloads on a change.
 func (p *pages) version(c echo.Context) error {
-	eng := p.engine()
+	eng := p.cfg.Engine
 	id := c.Param("id")
 	if _, ok := findDisplay(eng.Site(), id); !ok {
 		return hub.Errorf(hub.KindNotFound, "display_not_found", "no display %q", id)
@@ -512,7 +498,7 @@ func (p *pages) admin(c echo.Context) error {
 			hub.Text{IT: "Riservato ai supervisori", EN: "Supervisors only"},
 			hub.Text{IT: "Accedi con un utente supervisore o amministratore.", EN: "Log in as a supervisor or an administrator."}, true)
 	}
-	eng := p.engine()
+	eng := p.cfg.Engine
 	site := eng.Site()
 	var ds []adminDisplay
 	for _, d := range site.Displays {

@@ -8,7 +8,6 @@ import (
 	"net/http/cookiejar"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,41 +22,34 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// startHub runs a real hub with the kiosk pages mounted. The mounts run
-// inside hubtest.Start, before the engine is handed back, so the pages get
-// it through Config.EngineFunc.
+// startHub runs a real hub with the kiosk pages mounted on its engine.
 func startHub(t *testing.T, cfg kiosk.Config) *hubtest.Hub {
 	t.Helper()
-	var cur atomic.Pointer[hubtest.Hub]
-	cfg.EngineFunc = func() *hub.Engine {
-		if h := cur.Load(); h != nil {
-			return h.Engine
-		}
-		return nil
-	}
-	opts := hubtest.Options{Mounts: []func(*echo.Echo){kiosk.Mount(cfg)}}
+	opts := pagesOn(cfg)
 	h := hubtest.Start(t, opts)
-	cur.Store(h)
-	hubs.Store(h, hubEntry{cur: &cur, opts: opts})
+	hubs.Store(h, opts)
 	return h
 }
 
-type hubEntry struct {
-	cur  *atomic.Pointer[hubtest.Hub]
-	opts hubtest.Options
+// pagesOn mounts the kiosk pages on the running hub's engine, again after
+// each Restart.
+func pagesOn(cfg kiosk.Config) hubtest.Options {
+	return hubtest.Options{Pages: func(h *hubtest.Hub) []func(*echo.Echo) {
+		c := cfg
+		c.Engine = h.Engine
+		return []func(*echo.Echo){kiosk.Mount(c)}
+	}}
 }
 
-var hubs sync.Map // *hubtest.Hub → hubEntry
+var hubs sync.Map // *hubtest.Hub → its hubtest.Options
 
-// restartHub restarts the hub with the same pages; the atomic store hands
-// the new engine to the pages' handlers.
+// restartHub restarts the hub with the same pages, mounted on the new
+// engine.
 func restartHub(t *testing.T, h *hubtest.Hub) {
 	t.Helper()
-	v, ok := hubs.Load(h)
+	opts, ok := hubs.Load(h)
 	require.True(t, ok)
-	e := v.(hubEntry)
-	h.Restart(t, e.opts)
-	e.cur.Store(h)
+	h.Restart(t, opts.(hubtest.Options))
 }
 
 // client is an HTTP client with a cookie jar that does not follow

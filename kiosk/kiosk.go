@@ -22,10 +22,6 @@ import (
 // Config is what the pages need.
 type Config struct {
 	Engine *hub.Engine
-	// EngineFunc, when set, is asked for the engine at each request
-	// instead of Engine: for hosts that build the engine after the routes
-	// (hubtest calls the mounts before it returns the hub).
-	EngineFunc func() *hub.Engine
 	// PublicURL is the base of track_url links; when empty, the address
 	// the request came to is used.
 	PublicURL string
@@ -47,8 +43,8 @@ type pages struct {
 // (httpapi.Config.Mount): GET /kiosk/:id, POST /kiosk/:id/checkin and
 // GET /t/:token.
 func Mount(cfg Config) func(*echo.Echo) {
-	if cfg.Engine == nil && cfg.EngineFunc == nil {
-		panic("kiosk: Config needs Engine or EngineFunc")
+	if cfg.Engine == nil {
+		panic("kiosk: Config needs the Engine")
 	}
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = 30 * time.Second
@@ -67,15 +63,6 @@ func Mount(cfg Config) func(*echo.Echo) {
 		e.GET("/t/:token", p.track)
 		e.GET("/feedback/:id", p.feedback)
 	}
-}
-
-func (p *pages) engine() *hub.Engine {
-	if p.cfg.EngineFunc != nil {
-		if e := p.cfg.EngineFunc(); e != nil {
-			return e
-		}
-	}
-	return p.cfg.Engine
 }
 
 func (p *pages) publicURL(c echo.Context) string {
@@ -221,7 +208,7 @@ type serviceInfo struct {
 }
 
 func (p *pages) kiosk(c echo.Context) error {
-	eng := p.engine()
+	eng := p.cfg.Engine
 	site := eng.Site()
 	id := c.Param("id")
 	totem, ok := findTotem(site, id)
@@ -288,7 +275,7 @@ func minutes(d time.Duration) int {
 // checkin serves POST /kiosk/{id}/checkin: the booking code typed or
 // scanned at the totem becomes a ticket, printed by that totem.
 func (p *pages) checkin(c echo.Context) error {
-	eng := p.engine()
+	eng := p.cfg.Engine
 	id := c.Param("id")
 	if _, ok := findTotem(eng.Site(), id); !ok {
 		return hub.Errorf(hub.KindNotFound, "totem_not_found", "no totem %q", id)
@@ -371,7 +358,7 @@ type trackData struct {
 
 // track serves the citizen's tracking page, GET /t/{token}.
 func (p *pages) track(c echo.Context) error {
-	eng := p.engine()
+	eng := p.cfg.Engine
 	token := c.Param("token")
 	var v hub.TicketView
 	var err error = hub.ErrTicketNotFound
