@@ -289,7 +289,7 @@ func (p *pages) checkin(c echo.Context) error {
 		return hub.FieldError("unsupported_media_type", "Content-Type", "send the body as application/json")
 	}
 	var r checkinRequest
-	if err := decodeStrict(c.Request().Body, &r); err != nil {
+	if err := httpapi.DecodeJSON(c.Request().Body, &r); err != nil {
 		return err
 	}
 	raw, field := r.Code, "code"
