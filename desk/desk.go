@@ -109,7 +109,14 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"figTable": func(id, it, en string, rows []kpi.Row, target bool) figTable {
 		return figTable{ID: id, IT: it, EN: en, Rows: rows, Target: target}
 	},
+	"panelSubmit": func(class, id, it, en string) panelSubmit {
+		return panelSubmit{Class: class, ID: id, IT: it, EN: en}
+	},
 }).ParseFS(templateFS, "templates/*.html"))
+
+// panelSubmit is the submit button of one of the desk's action forms
+// (template "panel-buttons").
+type panelSubmit struct{ Class, ID, IT, EN string }
 
 // figTable is one figures table of the reports page.
 type figTable struct {
