@@ -8,6 +8,7 @@ package browsertest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
 )
 
 // Options describe the browser a test package shares.
@@ -159,4 +161,37 @@ func (b *Browser) Close() {
 	if b.cancel != nil {
 		b.cancel()
 	}
+}
+
+// Run does the actions in the tab, or fails the test.
+func Run(t testing.TB, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	require.NoError(t, chromedp.Do(ctx, actions...))
+}
+
+// Eval evaluates a JavaScript expression in the tab, or fails the test.
+func Eval[T any](t testing.TB, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	require.NoError(t, err, expr)
+	return v
+}
+
+// Click clicks the element css selects.
+func Click(t testing.TB, ctx context.Context, css string) {
+	t.Helper()
+	Run(t, ctx, chromedp.Click(chromedp.CSS(css)))
+}
+
+// Text is what the element css selects shows (innerText), "" without one.
+func Text(t testing.TB, ctx context.Context, css string) string {
+	t.Helper()
+	return Eval[string](t, ctx, `(document.querySelector(`+JSString(css)+`) || {innerText: ''}).innerText`)
+}
+
+// JSString quotes s as a JavaScript string literal, for building
+// expressions.
+func JSString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }

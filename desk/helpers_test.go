@@ -202,16 +202,17 @@ func tab(t *testing.T) context.Context {
 	return ctx
 }
 
-func run(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	require.NoError(t, chromedp.Do(ctx, actions...))
-}
+// The tests drive the tabs with browsertest's helpers.
+var (
+	run      = browsertest.Run
+	click    = browsertest.Click
+	text     = browsertest.Text
+	jsString = browsertest.JSString
+)
 
 func eval[T any](t *testing.T, ctx context.Context, expr string) T {
 	t.Helper()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
-	require.NoError(t, err, expr)
-	return v
+	return browsertest.Eval[T](t, ctx, expr)
 }
 
 // evalAsync evaluates an expression that returns a promise.
@@ -247,21 +248,6 @@ func waitFor(t *testing.T, ctx context.Context, what, predicate string) {
 func key(t *testing.T, ctx context.Context, keys string) {
 	t.Helper()
 	run(t, ctx, chromedp.KeyEvent(keys))
-}
-
-func click(t *testing.T, ctx context.Context, css string) {
-	t.Helper()
-	run(t, ctx, chromedp.Click(chromedp.CSS(css)))
-}
-
-func text(t *testing.T, ctx context.Context, css string) string {
-	t.Helper()
-	return eval[string](t, ctx, `(document.querySelector(`+jsString(css)+`) || {innerText: ''}).innerText`)
-}
-
-func jsString(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
 }
 
 // choose sets a select's value as a person picking an option does.

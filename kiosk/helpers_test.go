@@ -138,16 +138,17 @@ window.addEventListener('error', e => window.__problems.push('error: ' + e.messa
 window.addEventListener('unhandledrejection', e => window.__problems.push('unhandled rejection: ' + e.reason));
 document.addEventListener('securitypolicyviolation', e => window.__problems.push('CSP: ' + e.violatedDirective + ' ' + e.blockedURI));`
 
-func run(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	require.NoError(t, chromedp.Do(ctx, actions...))
-}
+// The tests drive the tabs with browsertest's helpers.
+var (
+	run      = browsertest.Run
+	click    = browsertest.Click
+	text     = browsertest.Text
+	jsString = browsertest.JSString
+)
 
 func eval[T any](t *testing.T, ctx context.Context, expr string) T {
 	t.Helper()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
-	require.NoError(t, err, expr)
-	return v
+	return browsertest.Eval[T](t, ctx, expr)
 }
 
 // waitFor polls a JavaScript predicate until it is true, or fails the test
@@ -165,21 +166,6 @@ func waitFor(t *testing.T, ctx context.Context, what, predicate string, timeout 
 
 // visibleScreen is the id of the totem's screen on show.
 const visibleScreen = `(Array.from(document.querySelectorAll('.screen')).find(s => !s.hidden) || {}).id`
-
-func click(t *testing.T, ctx context.Context, css string) {
-	t.Helper()
-	run(t, ctx, chromedp.Click(chromedp.CSS(css)))
-}
-
-func text(t *testing.T, ctx context.Context, css string) string {
-	t.Helper()
-	return eval[string](t, ctx, `(document.querySelector(`+jsString(css)+`) || {innerText: ''}).innerText`)
-}
-
-func jsString(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
-}
 
 // smallTargets lists the visible controls smaller than 64×64 CSS px.
 const smallTargets = `Array.from(document.querySelectorAll('button, a[href], input, textarea, select, [role=button]'))
