@@ -45,7 +45,9 @@ func TestBrowserKeyboardOnlyDesk(t *testing.T) {
 	assert.Contains(t, text(t, ctx, "#cur-priority"), "Anziano")
 	assert.Contains(t, text(t, ctx, "#cur-service"), "Certificati anagrafici")
 	assert.Equal(t, "polite", eval[string](t, ctx, `document.querySelector('#current').getAttribute('aria-live')`))
-	assert.Equal(t, "cur-title", eval[string](t, ctx, `document.activeElement.id`), "the focus goes to the current ticket")
+	// The focus moves when the call's answer arrives, which may be after
+	// the live feed has already shown the call: poll for it.
+	waitFor(t, ctx, "the focus on the current ticket", `document.activeElement && document.activeElement.id === 'cur-title'`)
 	waitFor(t, ctx, "one left waiting", `document.querySelectorAll('#waiting tbody tr').length === 1`)
 
 	// R recalls, S starts.

@@ -8,7 +8,6 @@
 package desk
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -34,11 +33,6 @@ import (
 type Config struct {
 	Engine   *hub.Engine
 	Accounts *hub.Accounts
-	// EngineFunc and AccountsFunc, when set, are asked at each request
-	// instead of Engine and Accounts: for hosts that build them after the
-	// routes (hubtest calls the mounts before it returns the hub).
-	EngineFunc   func() *hub.Engine
-	AccountsFunc func() *hub.Accounts
 	// MaxWait is the hard bound on anyone's wait (the policy's MaxWait):
 	// the supervisor console warns from 80 % of it. Default: the engine's
 	// FairPolicy bound, else 60 min.
@@ -86,30 +80,12 @@ func Mount(cfg Config) func(*echo.Echo) {
 	}
 }
 
-func (p *pages) engine() *hub.Engine {
-	if p.cfg.EngineFunc != nil {
-		if e := p.cfg.EngineFunc(); e != nil {
-			return e
-		}
-	}
-	return p.cfg.Engine
-}
-
-func (p *pages) accounts() *hub.Accounts {
-	if p.cfg.AccountsFunc != nil {
-		if a := p.cfg.AccountsFunc(); a != nil {
-			return a
-		}
-	}
-	return p.cfg.Accounts
-}
-
 // maxWait is the hard bound the console warns about.
 func (p *pages) maxWait() time.Duration {
 	if p.cfg.MaxWait > 0 {
 		return p.cfg.MaxWait
 	}
-	if fp, ok := p.engine().Policy().(*hub.FairPolicy); ok && fp.MaxWait() > 0 {
+	if fp, ok := p.cfg.Engine.Policy().(*hub.FairPolicy); ok && fp.MaxWait() > 0 {
 		return fp.MaxWait()
 	}
 	return 60 * time.Minute
@@ -133,7 +109,14 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"figTable": func(id, it, en string, rows []kpi.Row, target bool) figTable {
 		return figTable{ID: id, IT: it, EN: en, Rows: rows, Target: target}
 	},
+	"panelSubmit": func(class, id, it, en string) panelSubmit {
+		return panelSubmit{Class: class, ID: id, IT: it, EN: en}
+	},
 }).ParseFS(templateFS, "templates/*.html"))
+
+// panelSubmit is the submit button of one of the desk's action forms
+// (template "panel-buttons").
+type panelSubmit struct{ Class, ID, IT, EN string }
 
 // figTable is one figures table of the reports page.
 type figTable struct {
@@ -172,20 +155,9 @@ var roleNames = map[hub.Role]hub.Text{
 	hub.RoleAdmin:      {IT: "Amministratore", EN: "Administrator"},
 }
 
-// render writes a staff page with the security headers they all have.
+// render writes a staff page with the headers every page has.
 func render(c echo.Context, status int, name string, data any) error {
-	var buf bytes.Buffer
-	if err := templates.ExecuteTemplate(&buf, name, data); err != nil {
-		return err
-	}
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
-	return c.HTMLBlob(status, buf.Bytes())
+	return httpapi.RenderPage(c, status, templates, name, data, httpapi.PagePolicy{DataImages: true})
 }
 
 // ---- Sessions and the login form ---------------------------------------
@@ -311,7 +283,7 @@ func lockedText(err error) hub.Text {
 }
 
 func (p *pages) renderLogin(c echo.Context, status int, d loginData) error {
-	d.Site = p.engine().Site()
+	d.Site = p.cfg.Engine.Site()
 	d.LoginCSRF = p.loginToken(c)
 	if pr, ok := httpapi.PrincipalOf(c); ok && !pr.IsDevice() {
 		d.Current = &pr
@@ -350,7 +322,7 @@ func (p *pages) login(c echo.Context) error {
 		d.Error = &msgMissing
 		return p.renderLogin(c, http.StatusBadRequest, d)
 	}
-	token, ses, err := p.accounts().Login(username, password)
+	token, ses, err := p.cfg.Accounts.Login(username, password)
 	if err != nil {
 		switch hub.ErrorCode(err) {
 		case "account_locked":
@@ -366,7 +338,7 @@ func (p *pages) login(c echo.Context) error {
 	}
 	// A new login replaces the session this browser had.
 	if ck, err := c.Cookie(httpapi.SessionCookie); err == nil && ck.Value != "" {
-		_ = p.accounts().Logout(ck.Value)
+		_ = p.cfg.Accounts.Logout(ck.Value)
 	}
 	p.setSession(c, token, ses.ExpiresAt)
 	p.clearCookie(c, loginCookie, "/login")
@@ -388,7 +360,7 @@ func (p *pages) logout(c echo.Context) error {
 		if subtle.ConstantTimeCompare([]byte(given), []byte(httpapi.CSRFFor(ck.Value))) != 1 {
 			return p.forbiddenCSRF(c)
 		}
-		_ = p.accounts().Logout(ck.Value)
+		_ = p.cfg.Accounts.Logout(ck.Value)
 	}
 	p.clearCookie(c, httpapi.SessionCookie, "/")
 	return c.Redirect(http.StatusSeeOther, "/login?reason=logout")
@@ -406,7 +378,7 @@ type forbiddenData struct {
 }
 
 func (p *pages) forbiddenCSRF(c echo.Context) error {
-	return render(c, http.StatusForbidden, "forbidden.html", forbiddenData{Site: p.engine().Site(),
+	return render(c, http.StatusForbidden, "forbidden.html", forbiddenData{Site: p.cfg.Engine.Site(),
 		Title: hub.Text{IT: "Modulo non valido", EN: "Invalid form"},
 		Body: hub.Text{IT: "Il modulo è scaduto o non viene da Sportello. Ricarica la pagina e riprova.",
 			EN: "The form has expired or did not come from Sportello. Reload the page and try again."},
@@ -426,7 +398,7 @@ func (p *pages) gate(c echo.Context, min hub.Role) (hub.Principal, bool, error) 
 		return pr, false, c.Redirect(http.StatusSeeOther, "/login?"+q.Encode())
 	}
 	if !pr.Role.AtLeast(min) {
-		return pr, false, render(c, http.StatusForbidden, "forbidden.html", forbiddenData{Site: p.engine().Site(),
+		return pr, false, render(c, http.StatusForbidden, "forbidden.html", forbiddenData{Site: p.cfg.Engine.Site(),
 			Title: hub.Text{IT: "Accesso non consentito", EN: "Access denied"},
 			Body: hub.Text{IT: "Il tuo ruolo (" + roleNames[pr.Role].IT + ") non può aprire questa pagina: serve il ruolo " + roleNames[min].IT + ".",
 				EN: "Your role (" + roleNames[pr.Role].EN + ") may not open this page: it needs the " + roleNames[min].EN + " role."},
@@ -437,18 +409,10 @@ func (p *pages) gate(c echo.Context, min hub.Role) (hub.Principal, bool, error) 
 
 // ---- Small JSON helpers of the scripts -----------------------------------
 
+// staff admits clerks and up (no device) to the scripts' JSON routes.
 func staff(c echo.Context) error {
-	pr, ok := httpapi.PrincipalOf(c)
-	if !ok {
-		if err, ok := c.Get("auth_error").(error); ok {
-			return err
-		}
-		return hub.ErrUnauthorized
-	}
-	if pr.IsDevice() || !pr.Role.AtLeast(hub.RoleClerk) {
-		return hub.ErrForbidden
-	}
-	return nil
+	_, err := httpapi.Admit(c, "", "", hub.RoleClerk)
+	return err
 }
 
 // clock serves GET /desk/clock: the hub's time, so that the pages count
@@ -457,5 +421,5 @@ func (p *pages) clock(c echo.Context) error {
 	if err := staff(c); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]time.Time{"now": p.engine().Now()})
+	return c.JSON(http.StatusOK, map[string]time.Time{"now": p.cfg.Engine.Now()})
 }

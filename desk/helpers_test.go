@@ -3,7 +3,6 @@ package desk_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/comune-rc/sportello/browsertest"
 	"github.com/comune-rc/sportello/desk"
 	"github.com/comune-rc/sportello/hub"
 	"github.com/comune-rc/sportello/hub/hubtest"
@@ -188,103 +188,31 @@ func problemCode(t *testing.T, r reply) string {
 
 const wait = 15 * time.Second
 
-var (
-	browserOnce   sync.Once
-	browserCtx    context.Context
-	browserErr    error
-	browserCancel = func() {}
-)
-
-func chromiumPath() string {
-	if p := os.Getenv("CHROMIUM"); p != "" {
-		return p
-	}
-	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
-// startBrowser starts the one headless Chromium the package's tests share.
-func startBrowser(path string) {
-	dir, err := os.MkdirTemp("", "desk-chromium-")
-	if err != nil {
-		browserErr = err
-		return
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.UserDataDir(dir),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-background-timer-throttling", true),
-		chromedp.Flag("disable-renderer-backgrounding", true),
-		chromedp.Flag("disable-backgrounding-occluded-windows", true),
-		chromedp.Flag("password-store", "basic"),
-		chromedp.WindowSize(1600, 1100),
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	if err := chromedp.Do(ctx); err != nil {
-		cancel()
-		cancelAlloc()
-		_ = os.RemoveAll(dir)
-		browserErr = fmt.Errorf("start chromium %s: %w", path, err)
-		return
-	}
-	browserCtx = ctx
-	browserCancel = func() {
-		cancel()
-		cancelAlloc()
-		_ = os.RemoveAll(dir)
-	}
-}
+// browser is the one headless Chromium the package's tests share; TestMain
+// stops it.
+var browser = browsertest.New(browsertest.Options{Name: "desk", Width: 1600, Height: 1100})
 
 // tab opens a new tab, in a fresh browser context (its own cookies), in
 // the shared browser. Without Chromium the test is skipped, or fails
 // under CI=true.
 func tab(t *testing.T) context.Context {
 	t.Helper()
-	path := chromiumPath()
-	if path == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("chromium is not installed (apt-get install -y chromium): the browser tests are required under CI=true")
-		}
-		t.Skip("chromium is not installed (apt-get install -y chromium); set CI=true to make this a failure")
-	}
-	browserOnce.Do(func() { startBrowser(path) })
-	require.NoError(t, browserErr)
-	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
-	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(func() {
-		cancelT()
-		cancel()
-	})
+	ctx := browser.Tab(t, 60*time.Second)
 	require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(1600, 1100, chromedp.EmulateLandscape)))
 	return ctx
 }
 
-func run(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	require.NoError(t, chromedp.Do(ctx, actions...))
-}
+// The tests drive the tabs with browsertest's helpers.
+var (
+	run      = browsertest.Run
+	click    = browsertest.Click
+	text     = browsertest.Text
+	jsString = browsertest.JSString
+)
 
 func eval[T any](t *testing.T, ctx context.Context, expr string) T {
 	t.Helper()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
-	require.NoError(t, err, expr)
-	return v
+	return browsertest.Eval[T](t, ctx, expr)
 }
 
 // evalAsync evaluates an expression that returns a promise.
@@ -320,21 +248,6 @@ func waitFor(t *testing.T, ctx context.Context, what, predicate string) {
 func key(t *testing.T, ctx context.Context, keys string) {
 	t.Helper()
 	run(t, ctx, chromedp.KeyEvent(keys))
-}
-
-func click(t *testing.T, ctx context.Context, css string) {
-	t.Helper()
-	run(t, ctx, chromedp.Click(chromedp.CSS(css)))
-}
-
-func text(t *testing.T, ctx context.Context, css string) string {
-	t.Helper()
-	return eval[string](t, ctx, `(document.querySelector(`+jsString(css)+`) || {innerText: ''}).innerText`)
-}
-
-func jsString(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
 }
 
 // choose sets a select's value as a person picking an option does.

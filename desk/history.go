@@ -50,7 +50,7 @@ func (p *pages) history(c echo.Context) error {
 	id := c.QueryParam("ticket")
 	c.Response().Header().Set("Cache-Control", "no-store")
 	var tv *hub.TicketView
-	for _, v := range p.engine().Counters() {
+	for _, v := range p.cfg.Engine.Counters() {
 		if v.Counter.Clerk == pr.ID && v.Counter.State != hub.CounterClosed && v.Ticket != nil && v.Ticket.Ticket.ID == id {
 			tv = v.Ticket
 		}

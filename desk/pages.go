@@ -83,7 +83,7 @@ type scriptData struct {
 }
 
 func (p *pages) scriptData(page string, pr hub.Principal) scriptData {
-	site := p.engine().Site()
+	site := p.cfg.Engine.Site()
 	d := scriptData{Page: page, User: pr.ID, Role: pr.Role, MaxWaitMin: int(p.maxWait() / time.Minute), RefreshMs: p.cfg.Refresh.Milliseconds(),
 		Outcomes: Outcomes, Pauses: PauseReasons, Priorities: priorityNames, Channels: channelNames, Roles: roleNames,
 		Totems: site.Totems, Displays: site.Displays, Timezone: site.Location().String()}
@@ -148,8 +148,8 @@ func (p *pages) page(c echo.Context, pr hub.Principal, page string, title hub.Te
 	for i := range nav {
 		nav[i].Current = nav[i].URL == "/"+page
 	}
-	return pageData{Site: p.engine().Site(), Page: page, Title: title, User: pr, Role: roleNames[pr.Role], CSRF: httpapi.CSRFToken(c),
-		Nav: nav, Script: p.scriptData(page, pr), Now: p.engine().Now()}
+	return pageData{Site: p.cfg.Engine.Site(), Page: page, Title: title, User: pr, Role: roleNames[pr.Role], CSRF: httpapi.CSRFToken(c),
+		Nav: nav, Script: p.scriptData(page, pr), Now: p.cfg.Engine.Now()}
 }
 
 func (p *pages) desk(c echo.Context) error {
@@ -158,7 +158,7 @@ func (p *pages) desk(c echo.Context) error {
 		return err
 	}
 	d := p.page(c, pr, "desk", hub.Text{IT: "Sportello", EN: "Desk"})
-	views := p.engine().Counters()
+	views := p.cfg.Engine.Counters()
 	for _, v := range views {
 		cn := v.Counter
 		if cn.State != hub.CounterClosed && cn.Clerk == pr.ID {
@@ -192,7 +192,7 @@ func (p *pages) admin(c echo.Context) error {
 		return err
 	}
 	d := p.page(c, pr, "admin", hub.Text{IT: "Amministrazione", EN: "Administration"})
-	views := p.engine().Counters()
+	views := p.cfg.Engine.Counters()
 	for _, s := range d.Site.Services {
 		g := serviceGroup{Service: s}
 		for _, v := range views {

@@ -25,8 +25,8 @@ func (p *pages) mountReports(e *echo.Echo) {
 // reportPeriod reads ?month=YYYY-MM or ?from=&to= (YYYY-MM-DD); the
 // default is the current month up to today.
 func (p *pages) reportPeriod(c echo.Context) (from, to, month string, err error) {
-	loc := p.engine().Site().Location()
-	now := p.engine().Now().In(loc)
+	loc := p.cfg.Engine.Site().Location()
+	now := p.cfg.Engine.Now().In(loc)
 	if m := c.QueryParam("month"); m != "" {
 		from, to, err = kpi.MonthBounds(m, loc)
 		if err != nil {
@@ -63,7 +63,7 @@ func (p *pages) buildReport(c echo.Context) (*kpi.Report, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	rep, err := kpi.Build(p.cfg.Reports, p.engine().Site(), from, to, p.engine().Now())
+	rep, err := kpi.Build(p.cfg.Reports, p.cfg.Engine.Site(), from, to, p.cfg.Engine.Now())
 	return rep, month, err
 }
 

@@ -19,8 +19,7 @@ import (
 func startReportsHub(t *testing.T, clock func() time.Time) *hubtest.Hub {
 	t.Helper()
 	return hubtest.Start(t, hubtest.Options{Clock: clock, Pages: func(h *hubtest.Hub) []func(*echo.Echo) {
-		return []func(*echo.Echo){desk.Mount(desk.Config{EngineFunc: func() *hub.Engine { return h.Engine }, AccountsFunc: func() *hub.Accounts { return h.Accounts },
-			Reports: h.Store, Refresh: time.Second})}
+		return []func(*echo.Echo){desk.Mount(desk.Config{Engine: h.Engine, Accounts: h.Accounts, Reports: h.Store, Refresh: time.Second})}
 	}})
 }
 

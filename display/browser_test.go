@@ -10,89 +10,44 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/comune-rc/sportello/browsertest"
 )
 
-// chromiumPath is Debian's Chromium; CHROMIUM overrides it.
-func chromiumPath() string {
-	if p := os.Getenv("CHROMIUM"); p != "" {
-		return p
-	}
-	return "/usr/bin/chromium"
-}
+// browser is the one headless Chromium the package's tests share, with
+// chromedp's default flags and sound allowed without a gesture (the
+// chime); DISPLAY_CDP_DEBUG logs the protocol.
+var browser = browsertest.New(browsertest.Options{
+	Name: "display",
+	Flags: append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+	),
+	Width: 1920, Height: 1080,
+	ContextOptions: cdpDebug(),
+})
 
-var browser struct {
-	once   sync.Once
-	ctx    context.Context
-	cancel func()
-	dir    string
-	err    error
+func cdpDebug() []chromedp.ContextOption {
+	if os.Getenv("DISPLAY_CDP_DEBUG") == "" {
+		return nil
+	}
+	return []chromedp.ContextOption{chromedp.WithDebugf(func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) })}
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if browser.cancel != nil {
-		browser.cancel()
-	}
-	if browser.dir != "" {
-		os.RemoveAll(browser.dir)
-	}
+	browser.Close()
 	os.Exit(code)
-}
-
-// needBrowser returns the shared browser, starting it on first use.
-func needBrowser(t testing.TB) context.Context {
-	t.Helper()
-	path := chromiumPath()
-	if _, err := exec.LookPath(path); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Chromium is missing at %s and CI=true: install the Debian package chromium (make deps) or set CHROMIUM", path)
-		}
-		t.Skipf("Chromium is missing at %s: browser tests skipped (they fail under CI=true)", path)
-	}
-	browser.once.Do(func() {
-		dir, err := os.MkdirTemp("", "display-chromium-")
-		if err != nil {
-			browser.err = err
-			return
-		}
-		browser.dir = dir
-		opts := append(chromedp.DefaultExecAllocatorOptions[:],
-			chromedp.ExecPath(path),
-			chromedp.UserDataDir(dir),
-			chromedp.NoSandbox,
-			chromedp.DisableGPU,
-			chromedp.NoFirstRun,
-			chromedp.Flag("disable-quic", true),
-			chromedp.Flag("disable-background-networking", true),
-			chromedp.Flag("disable-component-update", true),
-			chromedp.Flag("disable-sync", true),
-			chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
-			chromedp.WindowSize(1920, 1080),
-		)
-		actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
-		var copts []chromedp.ContextOption
-		if os.Getenv("DISPLAY_CDP_DEBUG") != "" {
-			copts = append(copts, chromedp.WithDebugf(func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }))
-		}
-		bctx, bcancel := chromedp.NewContext(actx, copts...)
-		browser.cancel = func() { bcancel(); acancel() }
-		if err := chromedp.Do(bctx); err != nil {
-			browser.err = fmt.Errorf("starting %s: %w", path, err)
-			return
-		}
-		browser.ctx = bctx
-	})
-	if browser.err != nil {
-		t.Fatalf("Chromium: %v", browser.err)
-	}
-	return browser.ctx
 }
 
 // tab is one browser tab, in a browser context of its own.
@@ -103,15 +58,7 @@ type tab struct {
 
 func newTab(t testing.TB, width, height int64) *tab {
 	t.Helper()
-	bctx := needBrowser(t)
-	ctx, cancel := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
-	t.Cleanup(cancel)
-	// The first Run creates the tab, which lives as long as the context
-	// of that Run: no timeout on this one.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("new tab: %v", err)
-	}
-	tb := &tab{t: t, ctx: ctx}
+	tb := &tab{t: t, ctx: browser.Tab(t, 0)}
 	tb.do(chromedp.EmulateViewport(width, height))
 	return tb
 }

@@ -16,7 +16,6 @@
 package display
 
 import (
-	"bytes"
 	"embed"
 	"encoding/json"
 	"html/template"
@@ -35,11 +34,6 @@ import (
 // Config is what the screens need. Zero durations take the defaults.
 type Config struct {
 	Engine *hub.Engine
-	// EngineFunc, when set, is asked for the engine at each request
-	// instead of Engine: for hosts that build the engine after the
-	// routes (hubtest calls the mounts before it returns the hub, and
-	// Restart replaces the engine).
-	EngineFunc func() *hub.Engine
 	// Version is the build the page runs, reported in its heartbeats.
 	// Pass the hub's version (hub.Config.Version); empty means the
 	// engine's. The page reloads when the hub changes: a live-feed
@@ -119,15 +113,6 @@ func Mount(cfg Config) func(*echo.Echo) {
 	}
 }
 
-func (p *pages) engine() *hub.Engine {
-	if p.cfg.EngineFunc != nil {
-		if e := p.cfg.EngineFunc(); e != nil {
-			return e
-		}
-	}
-	return p.cfg.Engine
-}
-
 func (p *pages) versionOf(eng *hub.Engine) string {
 	if p.cfg.Version != "" {
 		return p.cfg.Version
@@ -144,20 +129,9 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 }).ParseFS(templateFS, "templates/*.html"))
 
 // render writes a page. Screens may be framed by the admin page (same
-// origin only); nothing else may frame them.
+// origin only), and play the announcements; nothing else may frame them.
 func render(c echo.Context, status int, name string, data any) error {
-	var buf bytes.Buffer
-	if err := templates.ExecuteTemplate(&buf, name, data); err != nil {
-		return err
-	}
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "SAMEORIGIN")
-	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; media-src 'self'; frame-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'")
-	return c.HTMLBlob(status, buf.Bytes())
+	return httpapi.RenderPage(c, status, templates, name, data, httpapi.PagePolicy{Media: true, SameOriginFrames: true})
 }
 
 type errorData struct {
@@ -198,17 +172,8 @@ func findDisplay(site *hub.Site, id string) (hub.DisplayDef, bool) {
 // viewer says who is looking at a screen: the display device itself, or a
 // supervisor (or admin) in a browser; anyone else is refused.
 func viewer(c echo.Context, id string) (device, ok bool) {
-	pr, found := httpapi.PrincipalOf(c)
-	if !found {
-		return false, false
-	}
-	if pr.Device == hub.DeviceDisplay && pr.ID == id {
-		return true, true
-	}
-	if !pr.IsDevice() && pr.Role.AtLeast(hub.RoleSupervisor) {
-		return false, true
-	}
-	return false, false
+	pr, err := httpapi.Admit(c, hub.DeviceDisplay, id, hub.RoleSupervisor)
+	return err == nil && pr.IsDevice(), err == nil
 }
 
 // Filter is a screen's selection of calls and queues (the site's
@@ -348,7 +313,7 @@ func destOf(site *hub.Site, counter, kind string) hub.Text {
 
 // display serves GET /display/:id.
 func (p *pages) display(c echo.Context) error {
-	eng := p.engine()
+	eng := p.cfg.Engine
 	site := eng.Site()
 	id := c.Param("id")
 	d, ok := findDisplay(site, id)
@@ -471,7 +436,7 @@ type phraseResponse struct {
 // phrase serves GET /display/:id/phrase?number=A023&kind=counter&counter=5:
 // the segments of the announcement, chime first, with hashed clip URLs.
 func (p *pages) phrase(c echo.Context) error {
-	site := p.engine().Site()
+	site := p.cfg.Engine.Site()
 	id := c.Param("id")
 	if _, ok := findDisplay(site, id); !ok {
 		return hub.Errorf(hub.KindNotFound, "display_not_found", "no display %q", id)
@@ -498,7 +463,7 @@ func (p *pages) phrase(c echo.Context) error {
 // The page asks after each reconnection that resumed with since= (and so
 // got no snapshot) and reloads on a change.
 func (p *pages) version(c echo.Context) error {
-	eng := p.engine()
+	eng := p.cfg.Engine
 	id := c.Param("id")
 	if _, ok := findDisplay(eng.Site(), id); !ok {
 		return hub.Errorf(hub.KindNotFound, "display_not_found", "no display %q", id)
@@ -527,13 +492,13 @@ type adminData struct {
 // (scaled iframes in preview mode: silent, no heartbeat) and their health
 // from GET /api/v1/displays, polled.
 func (p *pages) admin(c echo.Context) error {
-	pr, ok := httpapi.PrincipalOf(c)
-	if !ok || pr.IsDevice() || !pr.Role.AtLeast(hub.RoleSupervisor) {
+	pr, err := httpapi.Admit(c, "", "", hub.RoleSupervisor)
+	if err != nil {
 		return errorPage(c, http.StatusForbidden,
 			hub.Text{IT: "Riservato ai supervisori", EN: "Supervisors only"},
 			hub.Text{IT: "Accedi con un utente supervisore o amministratore.", EN: "Log in as a supervisor or an administrator."}, true)
 	}
-	eng := p.engine()
+	eng := p.cfg.Engine
 	site := eng.Site()
 	var ds []adminDisplay
 	for _, d := range site.Displays {

@@ -19,33 +19,36 @@ import (
 )
 
 // env is a real hub (bbolt, engine, API) on loopback with the display
-// pages mounted. The pages find the engine through an atomic pointer, so
-// that Restart can replace it without a data race.
+// pages mounted on its engine. The tests find the engine through an
+// atomic pointer, so that Restart can replace it without a data race.
 type env struct {
 	h   *hubtest.Hub
 	eng atomic.Pointer[hub.Engine]
-	cfg display.Config
 }
 
 func startHub(t testing.TB, cfg display.Config) *env {
 	t.Helper()
 	e := &env{}
-	e.h = hubtest.Start(t, hubtest.Options{Mounts: e.mounts(cfg)})
+	e.h = hubtest.Start(t, pagesOn(cfg))
 	e.eng.Store(e.h.Engine)
 	return e
 }
 
-func (e *env) mounts(cfg display.Config) []func(*echo.Echo) {
-	cfg.EngineFunc = func() *hub.Engine { return e.eng.Load() }
-	e.cfg = cfg
-	return []func(*echo.Echo){display.Mount(cfg)}
+// pagesOn mounts the display pages, with cfg, on the running hub's
+// engine, again after each Restart.
+func pagesOn(cfg display.Config) hubtest.Options {
+	return hubtest.Options{Pages: func(h *hubtest.Hub) []func(*echo.Echo) {
+		c := cfg
+		c.Engine = h.Engine
+		return []func(*echo.Echo){display.Mount(c)}
+	}}
 }
 
 // restart kills and restarts the hub on the same URL and data (cutting
 // every connection), with cfg for the new display pages.
 func (e *env) restart(t testing.TB, cfg display.Config) {
 	t.Helper()
-	e.h.Restart(t, hubtest.Options{Mounts: e.mounts(cfg)})
+	e.h.Restart(t, pagesOn(cfg))
 	e.eng.Store(e.h.Engine)
 }
 

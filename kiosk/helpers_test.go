@@ -3,19 +3,17 @@ package kiosk_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/comune-rc/sportello/browsertest"
 	"github.com/comune-rc/sportello/hub"
 	"github.com/comune-rc/sportello/hub/hubtest"
 	"github.com/comune-rc/sportello/kiosk"
@@ -24,41 +22,34 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// startHub runs a real hub with the kiosk pages mounted. The mounts run
-// inside hubtest.Start, before the engine is handed back, so the pages get
-// it through Config.EngineFunc.
+// startHub runs a real hub with the kiosk pages mounted on its engine.
 func startHub(t *testing.T, cfg kiosk.Config) *hubtest.Hub {
 	t.Helper()
-	var cur atomic.Pointer[hubtest.Hub]
-	cfg.EngineFunc = func() *hub.Engine {
-		if h := cur.Load(); h != nil {
-			return h.Engine
-		}
-		return nil
-	}
-	opts := hubtest.Options{Mounts: []func(*echo.Echo){kiosk.Mount(cfg)}}
+	opts := pagesOn(cfg)
 	h := hubtest.Start(t, opts)
-	cur.Store(h)
-	hubs.Store(h, hubEntry{cur: &cur, opts: opts})
+	hubs.Store(h, opts)
 	return h
 }
 
-type hubEntry struct {
-	cur  *atomic.Pointer[hubtest.Hub]
-	opts hubtest.Options
+// pagesOn mounts the kiosk pages on the running hub's engine, again after
+// each Restart.
+func pagesOn(cfg kiosk.Config) hubtest.Options {
+	return hubtest.Options{Pages: func(h *hubtest.Hub) []func(*echo.Echo) {
+		c := cfg
+		c.Engine = h.Engine
+		return []func(*echo.Echo){kiosk.Mount(c)}
+	}}
 }
 
-var hubs sync.Map // *hubtest.Hub → hubEntry
+var hubs sync.Map // *hubtest.Hub → its hubtest.Options
 
-// restartHub restarts the hub with the same pages; the atomic store hands
-// the new engine to the pages' handlers.
+// restartHub restarts the hub with the same pages, mounted on the new
+// engine.
 func restartHub(t *testing.T, h *hubtest.Hub) {
 	t.Helper()
-	v, ok := hubs.Load(h)
+	opts, ok := hubs.Load(h)
 	require.True(t, ok)
-	e := v.(hubEntry)
-	h.Restart(t, e.opts)
-	e.cur.Store(h)
+	h.Restart(t, opts.(hubtest.Options))
 }
 
 // client is an HTTP client with a cookie jar that does not follow
@@ -111,92 +102,16 @@ func login(t *testing.T, h *hubtest.Hub, user string) string {
 
 // ---- Chromium ------------------------------------------------------------
 
-var (
-	browserOnce   sync.Once
-	browserCtx    context.Context
-	browserErr    error
-	browserCancel = func() {}
-)
-
-func chromiumPath() string {
-	if p := os.Getenv("CHROMIUM"); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			return ""
-		}
-		return p
-	}
-	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
-// startBrowser starts the one headless Chromium the package's tests share.
-func startBrowser(path string) {
-	dir, err := os.MkdirTemp("", "kiosk-chromium-")
-	if err != nil {
-		browserErr = err
-		return
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.UserDataDir(dir),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-background-timer-throttling", true),
-		chromedp.Flag("disable-renderer-backgrounding", true),
-		chromedp.Flag("disable-backgrounding-occluded-windows", true),
-		chromedp.Flag("password-store", "basic"),
-		chromedp.WindowSize(1080, 1920),
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	if err := chromedp.Do(ctx); err != nil {
-		cancel()
-		cancelAlloc()
-		_ = os.RemoveAll(dir)
-		browserErr = fmt.Errorf("start chromium %s: %w", path, err)
-		return
-	}
-	browserCtx = ctx
-	browserCancel = func() {
-		cancel()
-		cancelAlloc()
-		_ = os.RemoveAll(dir)
-	}
-}
+// browser is the one headless Chromium the package's tests share; TestMain
+// stops it.
+var browser = browsertest.New(browsertest.Options{Name: "kiosk", Width: 1080, Height: 1920})
 
 // tab opens a new tab, in a fresh browser context (its own cookies), in
 // the shared browser, with a w×h viewport. Without Chromium the test is
 // skipped, or fails under CI=true.
 func tab(t *testing.T, w, h int64) context.Context {
 	t.Helper()
-	path := chromiumPath()
-	if path == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("chromium is not installed (apt-get install -y chromium): the browser tests are required under CI=true")
-		}
-		t.Skip("chromium is not installed (apt-get install -y chromium); set CI=true to make this a failure")
-	}
-	browserOnce.Do(func() { startBrowser(path) })
-	require.NoError(t, browserErr)
-	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
-	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(func() {
-		cancelT()
-		cancel()
-	})
+	ctx := browser.Tab(t, 60*time.Second)
 	orient := chromedp.EmulatePortrait
 	if w > h {
 		orient = chromedp.EmulateLandscape
@@ -223,16 +138,17 @@ window.addEventListener('error', e => window.__problems.push('error: ' + e.messa
 window.addEventListener('unhandledrejection', e => window.__problems.push('unhandled rejection: ' + e.reason));
 document.addEventListener('securitypolicyviolation', e => window.__problems.push('CSP: ' + e.violatedDirective + ' ' + e.blockedURI));`
 
-func run(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	require.NoError(t, chromedp.Do(ctx, actions...))
-}
+// The tests drive the tabs with browsertest's helpers.
+var (
+	run      = browsertest.Run
+	click    = browsertest.Click
+	text     = browsertest.Text
+	jsString = browsertest.JSString
+)
 
 func eval[T any](t *testing.T, ctx context.Context, expr string) T {
 	t.Helper()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
-	require.NoError(t, err, expr)
-	return v
+	return browsertest.Eval[T](t, ctx, expr)
 }
 
 // waitFor polls a JavaScript predicate until it is true, or fails the test
@@ -250,21 +166,6 @@ func waitFor(t *testing.T, ctx context.Context, what, predicate string, timeout 
 
 // visibleScreen is the id of the totem's screen on show.
 const visibleScreen = `(Array.from(document.querySelectorAll('.screen')).find(s => !s.hidden) || {}).id`
-
-func click(t *testing.T, ctx context.Context, css string) {
-	t.Helper()
-	run(t, ctx, chromedp.Click(chromedp.CSS(css)))
-}
-
-func text(t *testing.T, ctx context.Context, css string) string {
-	t.Helper()
-	return eval[string](t, ctx, `(document.querySelector(`+jsString(css)+`) || {innerText: ''}).innerText`)
-}
-
-func jsString(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
-}
 
 // smallTargets lists the visible controls smaller than 64×64 CSS px.
 const smallTargets = `Array.from(document.querySelectorAll('button, a[href], input, textarea, select, [role=button]'))

@@ -6,7 +6,6 @@
 package kiosk
 
 import (
-	"bytes"
 	"embed"
 	"encoding/json"
 	"html/template"
@@ -23,10 +22,6 @@ import (
 // Config is what the pages need.
 type Config struct {
 	Engine *hub.Engine
-	// EngineFunc, when set, is asked for the engine at each request
-	// instead of Engine: for hosts that build the engine after the routes
-	// (hubtest calls the mounts before it returns the hub).
-	EngineFunc func() *hub.Engine
 	// PublicURL is the base of track_url links; when empty, the address
 	// the request came to is used.
 	PublicURL string
@@ -48,8 +43,8 @@ type pages struct {
 // (httpapi.Config.Mount): GET /kiosk/:id, POST /kiosk/:id/checkin and
 // GET /t/:token.
 func Mount(cfg Config) func(*echo.Echo) {
-	if cfg.Engine == nil && cfg.EngineFunc == nil {
-		panic("kiosk: Config needs Engine or EngineFunc")
+	if cfg.Engine == nil {
+		panic("kiosk: Config needs the Engine")
 	}
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = 30 * time.Second
@@ -68,15 +63,6 @@ func Mount(cfg Config) func(*echo.Echo) {
 		e.GET("/t/:token", p.track)
 		e.GET("/feedback/:id", p.feedback)
 	}
-}
-
-func (p *pages) engine() *hub.Engine {
-	if p.cfg.EngineFunc != nil {
-		if e := p.cfg.EngineFunc(); e != nil {
-			return e
-		}
-	}
-	return p.cfg.Engine
 }
 
 func (p *pages) publicURL(c echo.Context) string {
@@ -166,21 +152,10 @@ var (
 	trackMsgs = textsJSON("track.", "place.", "ewt.")
 )
 
-// render writes a page with the security headers every citizen page has.
+// render writes a citizen page with the headers every page has; the
+// tracking token is in the URL, and Referrer-Policy keeps it home.
 func render(c echo.Context, status int, name string, data any) error {
-	var buf bytes.Buffer
-	if err := templates.ExecuteTemplate(&buf, name, data); err != nil {
-		return err
-	}
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
-	// The tracking token is in the URL: never send it to anyone else.
-	h.Set("Referrer-Policy", "same-origin")
-	return c.HTMLBlob(status, buf.Bytes())
+	return httpapi.RenderPage(c, status, templates, name, data, httpapi.PagePolicy{})
 }
 
 type errorData struct {
@@ -195,20 +170,7 @@ func errorPage(c echo.Context, status int, title, body hub.Text) error {
 // totemAccess says whether the caller may use totem id's page: the totem
 // itself, or staff (clerk and up) previewing it.
 func totemAccess(c echo.Context, id string) (hub.Principal, error) {
-	p, ok := httpapi.PrincipalOf(c)
-	if !ok {
-		if err, ok := c.Get("auth_error").(error); ok {
-			return p, err
-		}
-		return p, hub.ErrUnauthorized
-	}
-	if p.Device == hub.DeviceTotem && p.ID == id {
-		return p, nil
-	}
-	if !p.IsDevice() && p.Role.AtLeast(hub.RoleClerk) {
-		return p, nil
-	}
-	return p, hub.ErrForbidden
+	return httpapi.Admit(c, hub.DeviceTotem, id, hub.RoleClerk)
 }
 
 func findTotem(site *hub.Site, id string) (hub.TotemDef, bool) {
@@ -246,7 +208,7 @@ type serviceInfo struct {
 }
 
 func (p *pages) kiosk(c echo.Context) error {
-	eng := p.engine()
+	eng := p.cfg.Engine
 	site := eng.Site()
 	id := c.Param("id")
 	totem, ok := findTotem(site, id)
@@ -313,7 +275,7 @@ func minutes(d time.Duration) int {
 // checkin serves POST /kiosk/{id}/checkin: the booking code typed or
 // scanned at the totem becomes a ticket, printed by that totem.
 func (p *pages) checkin(c echo.Context) error {
-	eng := p.engine()
+	eng := p.cfg.Engine
 	id := c.Param("id")
 	if _, ok := findTotem(eng.Site(), id); !ok {
 		return hub.Errorf(hub.KindNotFound, "totem_not_found", "no totem %q", id)
@@ -327,7 +289,7 @@ func (p *pages) checkin(c echo.Context) error {
 		return hub.FieldError("unsupported_media_type", "Content-Type", "send the body as application/json")
 	}
 	var r checkinRequest
-	if err := decodeStrict(c.Request().Body, &r); err != nil {
+	if err := httpapi.DecodeJSON(c.Request().Body, &r); err != nil {
 		return err
 	}
 	raw, field := r.Code, "code"
@@ -396,7 +358,7 @@ type trackData struct {
 
 // track serves the citizen's tracking page, GET /t/{token}.
 func (p *pages) track(c echo.Context) error {
-	eng := p.engine()
+	eng := p.cfg.Engine
 	token := c.Param("token")
 	var v hub.TicketView
 	var err error = hub.ErrTicketNotFound

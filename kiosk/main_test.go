@@ -8,6 +8,6 @@ import (
 // TestMain stops the Chromium the browser tests share.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	browserCancel()
+	browser.Close()
 	os.Exit(code)
 }

@@ -98,7 +98,7 @@ type feedbackData struct {
 // It needs an enrolled device (?token= once, as the displays) or a
 // person's session; people without one are sent to the login form.
 func (p *pages) feedback(c echo.Context) error {
-	site := p.engine().Site()
+	site := p.cfg.Engine.Site()
 	id := c.Param("id")
 	def, ok := site.Counter(id)
 	if !ok {

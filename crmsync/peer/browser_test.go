@@ -1,56 +1,37 @@
 package peer_test
 
 import (
-	"context"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/comune-rc/sportello/browsertest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{os.Getenv("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"} {
-		if p == "" {
-			continue
-		}
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("chromium is not installed (apt-get install -y chromium): the browser test is required under CI=true")
-	}
-	t.Skip("chromium is not installed; set CI=true to make this a failure")
-	return ""
+// chromium is the headless Chromium of the package's browser test;
+// TestMain stops it.
+var chromium = browsertest.New(browsertest.Options{Name: "czrm"})
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	chromium.Close()
+	os.Exit(code)
 }
 
 // TestBrowserAgentFindsTimeline drives the views in headless Chromium: an
 // agent logs in, finds a citizen by codice fiscale, sees the visit, logs a
 // phone call and sees it in the timeline.
 func TestBrowserAgentFindsTimeline(t *testing.T) {
-	path := chromium(t)
+	ctx := chromium.Tab(t, 45*time.Second)
 	e := start(t)
 	tok := e.token(t)
 	cf := validCF(t, "BNCLRA90E55H224")
 	require.Equal(t, 201, e.upsert(t, tok, "Sportello_Visit__c", "Visit_Ext_Id__c", "cedir-20260302-A023",
 		`{"Codice_Fiscale__c":"`+cf+`","Number__c":"A023","Service__c":"anagrafe","Status__c":"done","Channel__c":"desk","Outcome__c":"certificato rilasciato"}`).Status)
-
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(path), chromedp.UserDataDir(t.TempDir()), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("password-store", "basic"))
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(alloc)
-	defer cancel()
-	ctx, cancelT := context.WithTimeout(ctx, 45*time.Second)
-	defer cancelT()
 
 	do := func(actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()

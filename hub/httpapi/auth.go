@@ -102,7 +102,11 @@ func principal(c echo.Context) (hub.Principal, bool) {
 	return p, ok
 }
 
-func (s *Server) unauthenticated(c echo.Context) error {
+func (s *Server) unauthenticated(c echo.Context) error { return authError(c) }
+
+// authError is why a request has no principal: the token's failure (an
+// expired session…), else hub.ErrUnauthorized.
+func authError(c echo.Context) error {
 	if err, ok := c.Get("auth_error").(error); ok {
 		return err
 	}
@@ -113,12 +117,8 @@ func (s *Server) unauthenticated(c echo.Context) error {
 func (s *Server) need(min hub.Role) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			p, ok := principal(c)
-			if !ok {
-				return s.unauthenticated(c)
-			}
-			if p.IsDevice() || !p.Role.AtLeast(min) {
-				return hub.ErrForbidden
+			if _, err := Admit(c, "", "", min); err != nil {
+				return err
 			}
 			return next(c)
 		}

@@ -26,6 +26,11 @@ func decodeBody(r io.Reader, v any, allowEmpty bool) error {
 	return decodeJSON(data, v, allowEmpty)
 }
 
+// DecodeJSON reads one JSON object into v as the API's routes do (see
+// decodeBody; an empty body is an error), for the page packages' JSON
+// routes, so that they answer bad bodies with the API's codes.
+func DecodeJSON(r io.Reader, v any) error { return decodeBody(r, v, false) }
+
 func decodeJSON(data []byte, v any, allowEmpty bool) error {
 	if len(data) > MaxBody {
 		return &hub.Error{Kind: hub.KindTooLarge, Code: "body_too_large", Message: fmt.Sprintf("the request body is larger than %d bytes", MaxBody)}

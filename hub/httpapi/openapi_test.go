@@ -384,6 +384,27 @@ func (v *oaValidator) validateLive(raw []byte) error {
 	return v.doc.Components.Schemas["LiveMessage"].Value.VisitJSON(msg, openapi3.DisableSchemaErrorDetails())
 }
 
+// oaProblem is a request the session expects refused with a problem
+// document of that status and code.
+type oaProblem struct {
+	c            *client
+	method, path string
+	body         any
+	status       int
+	code         string
+}
+
+// oaRequireProblems sends the requests in turn and requires each one's
+// problem (oaRequireProblem), naming the request that failed.
+func oaRequireProblems(t *testing.T, want []oaProblem) {
+	t.Helper()
+	for _, w := range want {
+		status, body := w.c.do(w.method, w.path, w.body)
+		require.Equal(t, w.status, status, "%s %s: %s", w.method, w.path, body)
+		oaRequireProblem(t, status, body, w.status, w.code)
+	}
+}
+
 func oaRequireProblem(t *testing.T, status int, body []byte, wantStatus int, wantCode string) problemDoc {
 	t.Helper()
 	require.Equal(t, wantStatus, status, string(body))
@@ -629,16 +650,13 @@ func TestOpenAPISession(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	require.True(t, bytes.HasPrefix(body, []byte("%PDF")))
 	require.NotContains(t, string(body), "RSSMRA85T10A562S", "no personal data in the PDF")
-	status, body = anon.do(http.MethodGet, "/api/v1/appointments/ZZZZZZZZ/pdf", nil)
-	oaRequireProblem(t, status, body, http.StatusNotFound, "appointment_not_found")
-	status, body = clerk.do(http.MethodPost, "/api/v1/bookings", `{"service":"cie","slot":"`+time.Now().Add(-time.Hour).Format(time.RFC3339)+`"}`)
-	oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_slot")
-	status, body = clerk.do(http.MethodPost, "/api/v1/bookings", `{"service":"cie","slot":"`+slots[0].Start+`","citizen":{"fiscal_code":"XYZ"}}`)
-	oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_fiscal_code")
-	status, body = clerk.do(http.MethodPost, "/api/v1/bookings", `{"service":"astronauti","slot":"`+slots[0].Start+`"}`)
-	oaRequireProblem(t, status, body, http.StatusNotFound, "service_not_found")
-	status, body = display.do(http.MethodPost, "/api/v1/bookings", `{"service":"cie","slot":"`+slots[0].Start+`"}`)
-	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	oaRequireProblems(t, []oaProblem{
+		{anon, http.MethodGet, "/api/v1/appointments/ZZZZZZZZ/pdf", nil, http.StatusNotFound, "appointment_not_found"},
+		{clerk, http.MethodPost, "/api/v1/bookings", `{"service":"cie","slot":"` + time.Now().Add(-time.Hour).Format(time.RFC3339) + `"}`, http.StatusBadRequest, "invalid_slot"},
+		{clerk, http.MethodPost, "/api/v1/bookings", `{"service":"cie","slot":"` + slots[0].Start + `","citizen":{"fiscal_code":"XYZ"}}`, http.StatusBadRequest, "invalid_fiscal_code"},
+		{clerk, http.MethodPost, "/api/v1/bookings", `{"service":"astronauti","slot":"` + slots[0].Start + `"}`, http.StatusNotFound, "service_not_found"},
+		{display, http.MethodPost, "/api/v1/bookings", `{"service":"cie","slot":"` + slots[0].Start + `"}`, http.StatusForbidden, "forbidden"},
+	})
 	status, body = clerk.do(http.MethodPost, "/api/v1/appointments/"+bk.Code+"/cancel", nil)
 	require.Equal(t, http.StatusOK, status, string(body))
 	require.Equal(t, "cancelled", decode[struct{ Status string }](t, body).Status)
@@ -1080,39 +1098,31 @@ func TestOpenAPISession(t *testing.T) {
 	oaRequireProblem(t, status, body, http.StatusNotFound, "appointment_not_found")
 
 	// Unknown counters and tickets are 404.
-	status, body = clerk.do(http.MethodPost, "/api/v1/counters/99/open", nil)
-	oaRequireProblem(t, status, body, http.StatusNotFound, "counter_not_found")
-	status, body = clerk.do(http.MethodPost, "/api/v1/counters/99/call-next", nil)
-	oaRequireProblem(t, status, body, http.StatusNotFound, "counter_not_found")
-	status, body = anon.do(http.MethodGet, "/api/v1/counters/99", nil)
-	oaRequireProblem(t, status, body, http.StatusNotFound, "counter_not_found")
-	status, body = clerk.do(http.MethodGet, "/api/v1/tickets/cedir-19700101-Z999", nil)
-	oaRequireProblem(t, status, body, http.StatusNotFound, "ticket_not_found")
+	oaRequireProblems(t, []oaProblem{
+		{clerk, http.MethodPost, "/api/v1/counters/99/open", nil, http.StatusNotFound, "counter_not_found"},
+		{clerk, http.MethodPost, "/api/v1/counters/99/call-next", nil, http.StatusNotFound, "counter_not_found"},
+		{anon, http.MethodGet, "/api/v1/counters/99", nil, http.StatusNotFound, "counter_not_found"},
+		{clerk, http.MethodGet, "/api/v1/tickets/cedir-19700101-Z999", nil, http.StatusNotFound, "ticket_not_found"},
+	})
 
 	// Wrong role or device kind: 403.
-	status, body = display.do(http.MethodPost, "/api/v1/tickets", `{"service":"cie"}`)
-	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
-	status, body = totem.do(http.MethodGet, "/api/v1/tickets", nil)
-	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
-	status, body = totem.do(http.MethodPost, "/api/v1/counters/3/open", nil)
-	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
-	status, body = display.do(http.MethodPost, "/api/v1/appointments", `{"service":"cie","slot":"`+slot+`"}`)
-	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
-	status, body = clerk.do(http.MethodGet, "/api/v1/admin/backup", nil)
-	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
-	status, body = totem.do(http.MethodPost, "/api/v1/auth/logout", nil)
-	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	oaRequireProblems(t, []oaProblem{
+		{display, http.MethodPost, "/api/v1/tickets", `{"service":"cie"}`, http.StatusForbidden, "forbidden"},
+		{totem, http.MethodGet, "/api/v1/tickets", nil, http.StatusForbidden, "forbidden"},
+		{totem, http.MethodPost, "/api/v1/counters/3/open", nil, http.StatusForbidden, "forbidden"},
+		{display, http.MethodPost, "/api/v1/appointments", `{"service":"cie","slot":"` + slot + `"}`, http.StatusForbidden, "forbidden"},
+		{clerk, http.MethodGet, "/api/v1/admin/backup", nil, http.StatusForbidden, "forbidden"},
+		{totem, http.MethodPost, "/api/v1/auth/logout", nil, http.StatusForbidden, "forbidden"},
+	})
 
 	// No or bad credentials: 401.
 	v.with(oaReqNoCredentials, func() {
-		status, body = anon.do(http.MethodPost, "/api/v1/tickets", `{"service":"cie"}`)
-		oaRequireProblem(t, status, body, http.StatusUnauthorized, "unauthorized")
-		status, body = anon.do(http.MethodGet, "/api/v1/tickets/"+first.ID, nil)
-		oaRequireProblem(t, status, body, http.StatusUnauthorized, "unauthorized")
-		status, body = anon.do(http.MethodPost, "/api/v1/counters/3/call-next", nil)
-		oaRequireProblem(t, status, body, http.StatusUnauthorized, "unauthorized")
-		status, body = anon.do(http.MethodGet, "/api/v1/admin/backup", nil)
-		oaRequireProblem(t, status, body, http.StatusUnauthorized, "unauthorized")
+		oaRequireProblems(t, []oaProblem{
+			{anon, http.MethodPost, "/api/v1/tickets", `{"service":"cie"}`, http.StatusUnauthorized, "unauthorized"},
+			{anon, http.MethodGet, "/api/v1/tickets/" + first.ID, nil, http.StatusUnauthorized, "unauthorized"},
+			{anon, http.MethodPost, "/api/v1/counters/3/call-next", nil, http.StatusUnauthorized, "unauthorized"},
+			{anon, http.MethodGet, "/api/v1/admin/backup", nil, http.StatusUnauthorized, "unauthorized"},
+		})
 	})
 	status, body = h.device("ses-0000").do(http.MethodGet, "/api/v1/tickets", nil)
 	oaRequireProblem(t, status, body, http.StatusUnauthorized, "invalid_token")
@@ -1158,14 +1168,12 @@ func TestOpenAPISession(t *testing.T) {
 		status, body = anon.do(http.MethodGet, "/api/v1/totems/totem-1/jobs", nil)
 		oaRequireProblem(t, status, body, http.StatusUnauthorized, "unauthorized")
 	})
-	status, body = display.do(http.MethodGet, "/api/v1/totems/totem-1/jobs", nil)
-	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
-	status, body = h.device("demo-totem-2").do(http.MethodGet, "/api/v1/totems/totem-1/jobs", nil)
-	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
-	status, body = clerk.do(http.MethodGet, "/api/v1/totems/totem-1/jobs", nil)
-	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
-	status, body = totem.do(http.MethodGet, "/api/v1/totems/totem-9/jobs", nil)
-	oaRequireProblem(t, status, body, http.StatusNotFound, "totem_not_found")
+	oaRequireProblems(t, []oaProblem{
+		{display, http.MethodGet, "/api/v1/totems/totem-1/jobs", nil, http.StatusForbidden, "forbidden"},
+		{h.device("demo-totem-2"), http.MethodGet, "/api/v1/totems/totem-1/jobs", nil, http.StatusForbidden, "forbidden"},
+		{clerk, http.MethodGet, "/api/v1/totems/totem-1/jobs", nil, http.StatusForbidden, "forbidden"},
+		{totem, http.MethodGet, "/api/v1/totems/totem-9/jobs", nil, http.StatusNotFound, "totem_not_found"},
+	})
 	status, body = totem.do(http.MethodGet, "/api/v1/totems/totem-1/jobs", nil)
 	require.Equal(t, http.StatusBadRequest, status, "not a WebSocket handshake")
 
@@ -1267,12 +1275,11 @@ func TestOpenAPISession(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, status)
 	status, _ = clerk.do(http.MethodPost, "/api/v1/totems/totem-2/help", "{}")
 	require.Equal(t, http.StatusAccepted, status)
-	status, body = display.do(http.MethodPost, "/api/v1/totems/totem-1/help", nil)
-	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
-	status, body = h.device("demo-totem-2").do(http.MethodPost, "/api/v1/totems/totem-1/help", nil)
-	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
-	status, body = totem.do(http.MethodPost, "/api/v1/totems/totem-9/help", nil)
-	oaRequireProblem(t, status, body, http.StatusNotFound, "totem_not_found")
+	oaRequireProblems(t, []oaProblem{
+		{display, http.MethodPost, "/api/v1/totems/totem-1/help", nil, http.StatusForbidden, "forbidden"},
+		{h.device("demo-totem-2"), http.MethodPost, "/api/v1/totems/totem-1/help", nil, http.StatusForbidden, "forbidden"},
+		{totem, http.MethodPost, "/api/v1/totems/totem-9/help", nil, http.StatusNotFound, "totem_not_found"},
+	})
 	v.with(oaReqNoCredentials, func() {
 		status, body = anon.do(http.MethodPost, "/api/v1/totems/totem-1/help", nil)
 		oaRequireProblem(t, status, body, http.StatusUnauthorized, "unauthorized")
@@ -1340,14 +1347,12 @@ func TestOpenAPISession(t *testing.T) {
 	require.Empty(t, screens[1].Version)
 	require.False(t, screens[2].Online)
 	// Only the display itself may report for it; an unknown id is 404.
-	status, body = display.do(http.MethodPost, "/api/v1/displays/2/heartbeat", "{}")
-	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
-	status, body = totem.do(http.MethodPost, "/api/v1/displays/1/heartbeat", nil)
-	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
-	status, body = sup.do(http.MethodPost, "/api/v1/displays/1/heartbeat", nil)
-	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
-	status, body = display.do(http.MethodPost, "/api/v1/displays/9/heartbeat", nil)
-	oaRequireProblem(t, status, body, http.StatusNotFound, "display_not_found")
+	oaRequireProblems(t, []oaProblem{
+		{display, http.MethodPost, "/api/v1/displays/2/heartbeat", "{}", http.StatusForbidden, "forbidden"},
+		{totem, http.MethodPost, "/api/v1/displays/1/heartbeat", nil, http.StatusForbidden, "forbidden"},
+		{sup, http.MethodPost, "/api/v1/displays/1/heartbeat", nil, http.StatusForbidden, "forbidden"},
+		{display, http.MethodPost, "/api/v1/displays/9/heartbeat", nil, http.StatusNotFound, "display_not_found"},
+	})
 	v.with(oaReqNoCredentials, func() {
 		status, body = anon.do(http.MethodPost, "/api/v1/displays/1/heartbeat", nil)
 		oaRequireProblem(t, status, body, http.StatusUnauthorized, "unauthorized")
@@ -1477,14 +1482,12 @@ func TestOpenAPISession(t *testing.T) {
 	p = oaRequireProblem(t, status, body, http.StatusBadRequest, "duplicate_service")
 	require.Equal(t, "service", p.Field, "a service already added")
 	c04 := h.as("clerk04")
-	status, body = c04.do(http.MethodPost, "/api/v1/counters/3/add-service", `{"service":"elettorale"}`)
-	oaRequireProblem(t, status, body, http.StatusForbidden, "not_at_counter")
-	status, body = totem.do(http.MethodPost, "/api/v1/counters/3/add-service", `{"service":"elettorale"}`)
-	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
-	status, body = clerk.do(http.MethodPost, "/api/v1/counters/99/add-service", `{"service":"elettorale"}`)
-	oaRequireProblem(t, status, body, http.StatusNotFound, "counter_not_found")
-	status, body = clerk.do(http.MethodPost, "/api/v1/counters/4/add-service", `{"service":"elettorale"}`)
-	oaRequireProblem(t, status, body, http.StatusConflict, "counter_closed")
+	oaRequireProblems(t, []oaProblem{
+		{c04, http.MethodPost, "/api/v1/counters/3/add-service", `{"service":"elettorale"}`, http.StatusForbidden, "not_at_counter"},
+		{totem, http.MethodPost, "/api/v1/counters/3/add-service", `{"service":"elettorale"}`, http.StatusForbidden, "forbidden"},
+		{clerk, http.MethodPost, "/api/v1/counters/99/add-service", `{"service":"elettorale"}`, http.StatusNotFound, "counter_not_found"},
+		{clerk, http.MethodPost, "/api/v1/counters/4/add-service", `{"service":"elettorale"}`, http.StatusConflict, "counter_closed"},
+	})
 	v.with(oaReqNoCredentials, func() {
 		status, body = anon.do(http.MethodPost, "/api/v1/counters/3/add-service", `{"service":"elettorale"}`)
 		oaRequireProblem(t, status, body, http.StatusUnauthorized, "unauthorized")
@@ -1502,16 +1505,13 @@ func TestOpenAPISession(t *testing.T) {
 		p = oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_field")
 		require.Equal(t, "notes", p.Field)
 	})
-	status, body = c04.do(http.MethodPost, "/api/v1/counters/3/park", nil)
-	oaRequireProblem(t, status, body, http.StatusForbidden, "not_at_counter")
-	status, body = display.do(http.MethodPost, "/api/v1/counters/3/park", nil)
-	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
-	status, body = clerk.do(http.MethodPost, "/api/v1/counters/99/park", nil)
-	oaRequireProblem(t, status, body, http.StatusNotFound, "counter_not_found")
-	status, body = clerk.do(http.MethodPost, "/api/v1/counters/4/park", "{}")
-	oaRequireProblem(t, status, body, http.StatusConflict, "counter_closed")
-	status, body = sup.do(http.MethodPost, "/api/v1/counters/R1/park", nil)
-	oaRequireProblem(t, status, body, http.StatusConflict, "no_current_ticket")
+	oaRequireProblems(t, []oaProblem{
+		{c04, http.MethodPost, "/api/v1/counters/3/park", nil, http.StatusForbidden, "not_at_counter"},
+		{display, http.MethodPost, "/api/v1/counters/3/park", nil, http.StatusForbidden, "forbidden"},
+		{clerk, http.MethodPost, "/api/v1/counters/99/park", nil, http.StatusNotFound, "counter_not_found"},
+		{clerk, http.MethodPost, "/api/v1/counters/4/park", "{}", http.StatusConflict, "counter_closed"},
+		{sup, http.MethodPost, "/api/v1/counters/R1/park", nil, http.StatusConflict, "no_current_ticket"},
+	})
 	v.with(oaReqNoCredentials, func() {
 		status, body = anon.do(http.MethodPost, "/api/v1/counters/3/park", nil)
 		oaRequireProblem(t, status, body, http.StatusUnauthorized, "unauthorized")
@@ -1631,12 +1631,11 @@ func TestOpenAPISession(t *testing.T) {
 	status, body = sup.do(http.MethodPut, "/api/v1/counters/4/services", `{"services":["tributi","passaporti"]}`)
 	p = oaRequireProblem(t, status, body, http.StatusNotFound, "service_not_found")
 	require.Equal(t, "services[1]", p.Field)
-	status, body = sup.do(http.MethodPut, "/api/v1/counters/99/services", `{"services":["cie"]}`)
-	oaRequireProblem(t, status, body, http.StatusNotFound, "counter_not_found")
-	status, body = clerk.do(http.MethodPut, "/api/v1/counters/4/services", `{"services":["cie"]}`)
-	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
-	status, body = totem.do(http.MethodPut, "/api/v1/counters/4/services", `{"services":["cie"]}`)
-	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	oaRequireProblems(t, []oaProblem{
+		{sup, http.MethodPut, "/api/v1/counters/99/services", `{"services":["cie"]}`, http.StatusNotFound, "counter_not_found"},
+		{clerk, http.MethodPut, "/api/v1/counters/4/services", `{"services":["cie"]}`, http.StatusForbidden, "forbidden"},
+		{totem, http.MethodPut, "/api/v1/counters/4/services", `{"services":["cie"]}`, http.StatusForbidden, "forbidden"},
+	})
 	v.with(oaReqNoCredentials, func() {
 		status, body = anon.do(http.MethodPut, "/api/v1/counters/4/services", `{"services":["cie"]}`)
 		oaRequireProblem(t, status, body, http.StatusUnauthorized, "unauthorized")
@@ -1820,12 +1819,11 @@ func TestOpenAPISession(t *testing.T) {
 			require.Equal(t, "limit", p.Field)
 		}
 	})
-	status, body = sup.do(http.MethodGet, "/api/v1/audit/logins", nil)
-	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
-	status, body = clerk.do(http.MethodGet, "/api/v1/audit/logins", nil)
-	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
-	status, body = display.do(http.MethodGet, "/api/v1/audit/logins", nil)
-	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	oaRequireProblems(t, []oaProblem{
+		{sup, http.MethodGet, "/api/v1/audit/logins", nil, http.StatusForbidden, "forbidden"},
+		{clerk, http.MethodGet, "/api/v1/audit/logins", nil, http.StatusForbidden, "forbidden"},
+		{display, http.MethodGet, "/api/v1/audit/logins", nil, http.StatusForbidden, "forbidden"},
+	})
 	v.with(oaReqNoCredentials, func() {
 		status, body = anon.do(http.MethodGet, "/api/v1/audit/logins", nil)
 		oaRequireProblem(t, status, body, http.StatusUnauthorized, "unauthorized")
