@@ -16,8 +16,9 @@ import (
 // the report up at once (the search would find nothing, and its POST
 // would make a second case when the held one lands): it waits until
 // AmbiguousDelay after the dead call's attempt timeout, then finds the
-// held POST by our protocol (attribute[external_id]) and files nothing.
-// The CRM's service_request_id reaches the hub's report.
+// held POST by our protocol (attribute[external_id]) and files nothing;
+// a second stop before that changes nothing. The CRM's
+// service_request_id reaches the hub's report.
 func TestReportPostLeftInFlightIsNotFiledTwice(t *testing.T) {
 	const (
 		attemptTimeout = 1500 * time.Millisecond // real time: the held POST outlives the worker, not this bound
@@ -56,7 +57,7 @@ func TestReportPostLeftInFlightIsNotFiledTwice(t *testing.T) {
 	}
 
 	w2 := r.newWorker(tune)
-	run(t, w2)
+	stop2 := run(t, w2)
 	// The held POST lands while the new worker waits.
 	eventually(t, "the held POST to be applied", func() bool {
 		return r.ph.postsOut.Load() == r.ph.postsIn.Load() && r.ph.faults().Stats(peer.KindOpen311).Created >= 1
@@ -72,8 +73,18 @@ func TestReportPostLeftInFlightIsNotFiledTwice(t *testing.T) {
 		return err == nil && len(ps) == 1 && ps[0].NextAt != nil && ps[0].NextAt.Equal(wantAt)
 	})
 
+	// A second stop before the outcome is recorded: the next worker
+	// waits just the same (the mark stays until then).
+	stop2()
+	w3 := r.newWorker(tune)
+	run(t, w3)
+	eventually(t, "the report to wait again until "+wantAt.String(), func() bool {
+		ps, err := w3.Pending()
+		return err == nil && len(ps) == 1 && ps[0].NextAt != nil && ps[0].NextAt.Equal(wantAt) && w3.Status().Running
+	})
+
 	clock.Advance(attemptTimeout + ambiguousDelay)
-	w2.Notify()
+	w3.Notify()
 	eventually(t, "the report sent", func() bool {
 		got, err := r.h.Engine.Report(rep.Protocol)
 		return err == nil && got.Status == "sent" && r.drained()
@@ -95,6 +106,6 @@ func TestReportPostLeftInFlightIsNotFiledTwice(t *testing.T) {
 		outcomes = append(outcomes, a.Outcome)
 	}
 	if len(outcomes) != 1 || outcomes[0] != crmsync.OutcomeDelivered {
-		t.Fatalf("the new worker's attempts: %v, want one delivered (found by the search)", outcomes)
+		t.Fatalf("the last worker's attempts: %v, want one delivered (found by the search)", outcomes)
 	}
 }
