@@ -272,15 +272,23 @@ func (w *Worker) Run(ctx context.Context) error {
 		w.mu.Unlock()
 	}()
 	w.log.Info("crmsync worker started", "peers", w.peerNames())
-	if err := w.recoverPosts(); err != nil {
-		w.noteError("recover report posts: "+err.Error(), w.now())
-	}
+	recovered := false
 	for {
 		if ctx.Err() != nil {
 			w.log.Info("crmsync worker stopped")
 			return nil
 		}
-		if w.round(ctx) {
+		// Nothing is delivered before the POSTs a stopped process left in
+		// flight are accounted for (else their reports could be filed
+		// twice); a failing store is retried at the next poll.
+		if !recovered {
+			if err := w.recoverPosts(); err != nil {
+				w.noteError("recover report posts: "+err.Error(), w.now())
+			} else {
+				recovered = true
+			}
+		}
+		if recovered && w.round(ctx) {
 			continue
 		}
 		t := time.NewTimer(w.cfg.PollInterval)
