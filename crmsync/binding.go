@@ -18,7 +18,11 @@
 //
 //   - Delivery is at-least-once (ack after the CRM's 2xx, in its own
 //     transaction); the keyed upsert under the ticket id makes a repeat a
-//     no-op, and a report is looked up by its protocol before any re-post.
+//     no-op, and a report is looked up by its protocol before any re-post:
+//     AmbiguousDelay after an unclear failure, and as long after the
+//     attempt timeout of a POST that a stopped or killed process left in
+//     flight (every report POST is marked durably before it is sent), so
+//     that the earlier POST has landed before the search.
 //
 //   - Versions: every upsert carries the outbox seq of its state
 //     (Mapping.SeqField, Sync_Seq__c), and the CRM refuses one lower than

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -26,12 +27,19 @@ type peerHost struct {
 	URL string
 	srv *httptest.Server
 	cur atomic.Pointer[peer.Peer]
+	// postsIn and postsOut count the Open311 POSTs received and those
+	// the peer has finished with (applied or not, answered or not).
+	postsIn, postsOut atomic.Int64
 }
 
 func startPeer(t *testing.T) *peerHost {
 	t.Helper()
 	ph := &peerHost{}
 	ph.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/open311/") {
+			ph.postsIn.Add(1)
+			defer ph.postsOut.Add(1)
+		}
 		ph.cur.Load().Handler().ServeHTTP(w, r)
 	}))
 	ph.URL = ph.srv.URL

@@ -44,7 +44,10 @@ type Open311Config struct {
 // attributes). Open311 has no idempotency key, so after an attempt that
 // may have reached the server (FileReport's maybeFiled) it searches
 // GET requests.json?external_id=PROTOCOL before posting again: a report
-// is never filed twice. It never sends an Idempotency-Key header: Go's
+// is never filed twice, provided the earlier POST has landed by then (the
+// Worker waits for that: Config.AmbiguousDelay). The protocol is the
+// hub's own pending number, fixed when the report is filed, so the search
+// finds a request whatever answer was lost. It never sends an Idempotency-Key header: Go's
 // transport would then replay the POST by itself on a dropped keep-alive
 // connection.
 type Open311Client struct {

@@ -79,8 +79,20 @@ type pendingEntry struct {
 	Held uint64 `json:"held,omitempty"`
 	// MaybeSent is set (durably) before a non-idempotent call (Open311
 	// POST): a later attempt looks the report up before posting again.
-	MaybeSent bool   `json:"maybe_sent,omitempty"`
-	Origin    string `json:"origin"` // outbox, reconcile, replay
+	MaybeSent bool `json:"maybe_sent,omitempty"`
+	// Post is set (durably) before every report POST and cleared when
+	// the attempt's outcome is recorded: left behind, it tells the next
+	// run that a process stopped (or was killed) during the POST, which
+	// may still land at the CRM (Worker.recoverPosts).
+	Post   *postMark `json:"post,omitempty"`
+	Origin string    `json:"origin"` // outbox, reconcile, replay
+}
+
+// postMark is a report POST under way: started At by the worker's clock,
+// bounded by the attempt timeout of the process that made it (Until).
+type postMark struct {
+	At    time.Time `json:"at"`
+	Until time.Time `json:"until"`
 }
 
 const maxChanges = 64

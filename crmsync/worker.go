@@ -49,7 +49,10 @@ type Config struct {
 	BackoffCap  time.Duration
 	// AmbiguousDelay is the least wait after an unclear failure of a
 	// report (timeout, dropped connection), so that a slow server has
-	// applied the POST before the worker looks it up (default 30 s).
+	// applied the POST before the worker looks it up (default twice
+	// AttemptTimeout: 30 s with the default timeout). After a POST left
+	// in flight by a process that stopped or was killed, the wait runs
+	// from the end of that POST's attempt timeout.
 	AmbiguousDelay time.Duration
 	// BreakerThreshold consecutive retryable failures open a peer's
 	// breaker (default 5); after BreakerCooldown one probe goes through
@@ -171,7 +174,7 @@ func New(cfg Config) (*Worker, error) {
 	def(&cfg.AttemptTimeout, 15*time.Second)
 	def(&cfg.BackoffBase, time.Second)
 	def(&cfg.BackoffCap, 5*time.Minute)
-	def(&cfg.AmbiguousDelay, 30*time.Second)
+	def(&cfg.AmbiguousDelay, 2*cfg.AttemptTimeout)
 	def(&cfg.BreakerCooldown, 30*time.Second)
 	def(&cfg.ReconcileRetry, 15*time.Minute)
 	def(&cfg.KeepSent, 30*24*time.Hour)
@@ -269,12 +272,23 @@ func (w *Worker) Run(ctx context.Context) error {
 		w.mu.Unlock()
 	}()
 	w.log.Info("crmsync worker started", "peers", w.peerNames())
+	recovered := false
 	for {
 		if ctx.Err() != nil {
 			w.log.Info("crmsync worker stopped")
 			return nil
 		}
-		if w.round(ctx) {
+		// Nothing is delivered before the POSTs a stopped process left in
+		// flight are accounted for (else their reports could be filed
+		// twice); a failing store is retried at the next poll.
+		if !recovered {
+			if err := w.recoverPosts(); err != nil {
+				w.noteError("recover report posts: "+err.Error(), w.now())
+			} else {
+				recovered = true
+			}
+		}
+		if recovered && w.round(ctx) {
 			continue
 		}
 		t := time.NewTimer(w.cfg.PollInterval)
@@ -469,16 +483,19 @@ func (w *Worker) deliver(ctx context.Context, lane, peer string, br *breaker, pr
 	maybeFiled := false
 	if p.Kind == KindReport {
 		maybeFiled = p.MaybeSent
-		if !p.MaybeSent {
-			// Written before the POST: after a crash between the CRM's
-			// answer and our ack, the next attempt looks the report up.
-			if err := w.update(func(tx *bolt.Tx) error {
-				return modifyPending(tx, lane, func(c *pendingEntry) { c.MaybeSent = true })
-			}); err != nil {
-				br.abort(probe)
-				w.noteError("mark report "+p.Key+": "+err.Error(), w.now())
-				return
-			}
+		// Written before the POST: after a crash between the CRM's answer
+		// and our ack, the next attempt looks the report up; and the next
+		// process waits for a POST the dead one left in flight before it
+		// looks (recoverPosts), so that the POST cannot land after the
+		// search and be filed again.
+		at := w.now()
+		mark := &postMark{At: at, Until: at.Add(w.cfg.AttemptTimeout)}
+		if err := w.update(func(tx *bolt.Tx) error {
+			return modifyPending(tx, lane, func(c *pendingEntry) { c.MaybeSent, c.Post = true, mark })
+		}); err != nil {
+			br.abort(probe)
+			w.noteError("mark report "+p.Key+": "+err.Error(), w.now())
+			return
 		}
 	}
 	actx, cancel := context.WithTimeout(ctx, w.cfg.AttemptTimeout)
@@ -559,6 +576,48 @@ func (w *Worker) deliver(ctx context.Context, lane, peer string, br *breaker, pr
 	}
 }
 
+// recoverPosts runs when a run starts, before any delivery: a report
+// whose POST mark is still there was being posted when the process that
+// made the call stopped or was killed with -9. The CRM may have that POST
+// still on its way, and would file it after a search made now found
+// nothing, so the report is treated as an unclear failure: it waits until
+// AmbiguousDelay after that call's own deadline (its attempt timeout),
+// then looks the report up and posts only if it is not there. The mark
+// stays until the attempt's outcome is recorded, so a second crash
+// before then waits the same way.
+func (w *Worker) recoverPosts() error {
+	return w.update(func(tx *bolt.Tx) error {
+		pend := tx.Bucket(bPending)
+		var marked []pendingEntry
+		if err := pend.ForEach(func(k, v []byte) error {
+			var p pendingEntry
+			if err := json.Unmarshal(v, &p); err != nil {
+				return nil // reported by dispatch
+			}
+			if p.Post != nil {
+				marked = append(marked, p)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, p := range marked {
+			notBefore := p.Post.Until.Add(w.cfg.AmbiguousDelay)
+			if !notBefore.After(p.NextAt) {
+				continue
+			}
+			p.NextAt, p.MaybeSent = notBefore, true
+			p.LastError = "a POST of this report was under way when the hub stopped: it is looked up before any new POST"
+			w.log.Info("crmsync: a report POST may still reach the CRM: looking it up later", "lane", p.Lane,
+				"posted_at", p.Post.At, "search_at", notBefore)
+			if err := putJSON(pend, []byte(p.Lane), p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // backoff is full jitter on an exponential ceiling, at least the peer's
 // Retry-After, and at least AmbiguousDelay after an unclear report POST.
 func (w *Worker) backoff(attempt int, kind string, de *DeliveryError) time.Duration {
@@ -632,7 +691,7 @@ func (w *Worker) ack(p *pendingEntry, rec *hub.OutboxRecord, id string, now time
 				}
 			} else {
 				cur.Changes = dropUpTo(cur.Changes, p.Seq)
-				cur.Attempts, cur.NextAt, cur.LastError, cur.LastStatus, cur.MaybeSent = 0, time.Time{}, "", 0, false
+				cur.Attempts, cur.NextAt, cur.LastError, cur.LastStatus, cur.MaybeSent, cur.Post = 0, time.Time{}, "", 0, false, nil
 				if err := putJSON(pend, []byte(p.Lane), cur); err != nil {
 					return err
 				}
@@ -669,7 +728,8 @@ func (w *Worker) retry(lane string, de *DeliveryError, now time.Time, delay time
 	return w.update(func(tx *bolt.Tx) error {
 		if err := modifyPending(tx, lane, func(c *pendingEntry) {
 			c.Attempts++
-			c.NextAt = now.Add(delay)
+			c.NextAt = now.Add(delay) // after an unclear POST, at least AmbiguousDelay
+			c.Post = nil
 			c.LastError, c.LastErrorAt, c.LastStatus = msg, now, de.Status
 		}); err != nil {
 			return err
@@ -722,7 +782,7 @@ func (w *Worker) bury(p *pendingEntry, rec *hub.OutboxRecord, de *DeliveryError,
 			} else {
 				cur.Held = p.Seq
 				cur.Changes = dropUpTo(cur.Changes, p.Seq)
-				cur.Attempts, cur.NextAt = 0, time.Time{}
+				cur.Attempts, cur.NextAt, cur.Post = 0, time.Time{}, nil
 				if err := putJSON(pend, []byte(p.Lane), cur); err != nil {
 					return err
 				}

@@ -26,16 +26,27 @@ import (
 	"github.com/comune-rc/sportello/hub"
 	"github.com/comune-rc/sportello/hub/boltstore"
 	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
 )
 
-// killLanes are the counters the driver works at, each with a service it
-// serves (one service per counter: a counter's ticket is never taken by
-// another).
-var killLanes = []struct{ counter, service, clerk string }{
-	{"1", "informazioni", "clerk01"}, {"3", "cie", "clerk03"}, {"4", "elettorale", "clerk04"},
-	{"5", "stato_civile", "clerk05"}, {"12", "tributi", "clerk12"}, {"16", "idrico", "clerk16"},
-	{"10", "residenza", "clerk10"}, {"18", "protocollo", "clerk18"},
+// killLane is a counter the driver works at, with a service it serves
+// (one service per counter: a counter's ticket is never taken by
+// another). Every reportEvery-th visit of a lane with reportEvery set is
+// a segnalazione or reclamo instead: a ticket for killReportService
+// (the built-in site's service of category segnalazione, which the
+// counter also serves) during which the clerk files the report.
+type killLane struct {
+	counter, service, clerk string
+	reportEvery             int
 }
+
+var killLanes = []killLane{
+	{"1", "informazioni", "clerk01", 3}, {"3", "cie", "clerk03", 0}, {"4", "elettorale", "clerk04", 0},
+	{"5", "stato_civile", "clerk05", 0}, {"12", "tributi", "clerk12", 0}, {"16", "idrico", "clerk16", 0},
+	{"10", "residenza", "clerk10", 0}, {"18", "protocollo", "clerk18", 2},
+}
+
+const killReportService = "segnalazioni"
 
 // killFaults are switched on at the peer in turn, one per hub lifetime.
 var killFaults = []peer.Fault{
@@ -52,6 +63,17 @@ var killFaults = []peer.Fault{
 const (
 	lateHeld  = 4
 	lateDelay = 1500 * time.Millisecond
+)
+
+// Every lateReportEvery-th report POST is held lateReportDelay before the
+// peer files it: past the hub's timeout (the hub looks the report up
+// after its ambiguous wait, twice the timeout, and finds it), and past
+// a kill that comes meanwhile (the next process must wait as long before
+// it looks, or its own POST makes a duplicate case when the held one
+// lands).
+const (
+	lateReportEvery = 2
+	lateReportDelay = time.Second
 )
 
 // applied is what the peer applied for one visit, in order.
@@ -85,7 +107,13 @@ func (a *applied) add(rec peer.Record, _, _ bool) {
 // dead one's calls (a slow call lands after its successor's newer
 // state): the version every upsert carries (Sync_Seq__c) makes the peer
 // refuse such a late older state, so what it applied for a visit never
-// goes back, in status or in version. -short runs a smaller loop;
+// goes back, in status or in version. Some visits are segnalazioni and
+// reclami, filed by the clerk during the visit and carried by Open311
+// POST (the same faults in turn, and every other POST held past the
+// timeout, across kills too): every report the hub holds is exactly one
+// request at the peer, with no duplicate, and the CzRM's protocol is on
+// the hub's report — the successor of a process killed during a POST
+// waits before it looks the report up. -short runs a smaller loop;
 // SPORTELLO_KILL_SEED replays a run.
 func TestKill9WithCzRMFaults(t *testing.T) {
 	visits, kills := 2000, 20
@@ -122,10 +150,27 @@ func TestKill9WithCzRMFaults(t *testing.T) {
 	// the version guard keeps it from putting the older state back.
 	var late atomic.Int64
 	late.Store(lateHeld)
+	// Report POSTs: every lateReportEvery-th one held; the POSTs the peer
+	// is serving when a hub is killed are counted for the log.
+	var reportPosts, heldReports, servingPosts, orphanedPosts atomic.Int64
 	handler := czrm.Handler()
 	psrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		serving.Add(1)
 		defer serving.Add(-1)
+		if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/open311/") {
+			servingPosts.Add(1)
+			defer servingPosts.Add(-1)
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if reportPosts.Add(1)%lateReportEvery == 0 {
+				heldReports.Add(1)
+				held := time.NewTimer(lateReportDelay)
+				<-held.C // filed even when the caller is gone meanwhile
+			}
+		}
 		if r.Method == http.MethodPatch {
 			body, err := io.ReadAll(r.Body)
 			if err != nil {
@@ -169,6 +214,7 @@ func TestKill9WithCzRMFaults(t *testing.T) {
 	var done atomic.Int64
 	acked := sync.Map{} // ticket id → rank of the last acknowledged state
 	ids := make([][]string, len(killLanes))
+	protocols := make([][]string, len(killLanes)) // the reports the hub acknowledged
 	errs := make(chan error, len(killLanes))
 	var wg sync.WaitGroup
 	per := (visits + len(killLanes) - 1) / len(killLanes)
@@ -178,11 +224,15 @@ func TestKill9WithCzRMFaults(t *testing.T) {
 			n = visits - per*(len(killLanes)-1)
 		}
 		wg.Add(1)
-		go func(li int, lane struct{ counter, service, clerk string }, n int) {
+		go func(li int, lane killLane, n int) {
 			defer wg.Done()
-			d := &killDriver{base: base, totem: "demo-totem-1", counter: lane.counter, service: lane.service, clerk: lane.clerk,
+			d := &killDriver{base: base, totem: "demo-totem-1", counter: lane.counter, clerk: lane.clerk,
 				http: &http.Client{Timeout: 5 * time.Second}, deadline: time.Now().Add(4 * time.Minute)}
 			for i := 0; i < n; i++ {
+				d.service, d.report = lane.service, lane.reportEvery > 0 && i%lane.reportEvery == lane.reportEvery-1
+				if d.report {
+					d.service = killReportService
+				}
 				id, err := d.visit(fmt.Sprintf("kill-%d-%s-%d", seed, lane.counter, i), &acked)
 				if err != nil {
 					errs <- fmt.Errorf("counter %s visit %d: %w", lane.counter, i, err)
@@ -191,6 +241,7 @@ func TestKill9WithCzRMFaults(t *testing.T) {
 				ids[li] = append(ids[li], id)
 				done.Add(1)
 			}
+			protocols[li] = d.protocols
 		}(li, lane, n)
 	}
 
@@ -215,8 +266,18 @@ func TestKill9WithCzRMFaults(t *testing.T) {
 		proc.kill9()
 		procMu.Unlock()
 		orphaned.Add(serving.Load())
+		orphanedPosts.Add(servingPosts.Load())
 		late.Store(lateHeld)
 		require.NoError(t, czrm.Faults().Set(peer.KindUpsert, killFaults[(k-1)%len(killFaults)]))
+		// Open311 fails in one lifetime in three only (each fault in
+		// turn): in the others the new process's first look-up of a
+		// report its predecessor was posting reaches a healthy peer at
+		// once, and must not come before the held POST has landed.
+		if k%3 == 0 {
+			require.NoError(t, czrm.Faults().Set(peer.KindOpen311, killFaults[(k/3-1)%len(killFaults)]))
+		} else {
+			czrm.Faults().Clear(peer.KindOpen311)
+		}
 		start()
 	}
 	select {
@@ -313,10 +374,68 @@ func TestKill9WithCzRMFaults(t *testing.T) {
 	}
 	stats := czrm.Faults().Stats(peer.KindUpsert)
 	require.EqualValues(t, visits, stats.Created, "records created at the peer")
+
+	// Every report the hub holds (those it acknowledged, and any filed
+	// again by a driver that lost the answer to a kill) is exactly one
+	// Open311 request at the peer, and its service_request_id is on the
+	// hub's report.
+	reports := killReports(t, store)
+	acks := 0
+	for _, l := range protocols {
+		for _, p := range l {
+			require.Contains(t, reports, p, "acknowledged report %s lost", p)
+			acks++
+		}
+	}
+	wantAcks := 0
+	for _, lane := range killLanes {
+		if lane.reportEvery > 0 {
+			wantAcks += (visits / len(killLanes)) / lane.reportEvery
+		}
+	}
+	require.GreaterOrEqual(t, acks, wantAcks, "reports filed by the driver")
+	o311 := czrm.Faults().Stats(peer.KindOpen311)
+	require.Zero(t, o311.Duplicates, "duplicate Open311 requests at the peer")
+	for p, rep := range reports {
+		reqs, err := czrm.ServiceRequestsByExternalID(p)
+		require.NoError(t, err)
+		var filed []string
+		for _, r := range reqs {
+			filed = append(filed, r.ServiceRequestID)
+		}
+		require.Len(t, filed, 1, "Open311 requests at the peer for report %s", p)
+		require.Equal(t, "sent", rep.Status, "report %s", p)
+		require.Equal(t, filed[0], rep.ServiceRequestID, "report %s: the CzRM's protocol on the hub's report", p)
+	}
+	require.EqualValues(t, len(reports), o311.Created, "Open311 requests created at the peer")
 	t.Logf("%d visits, %d kills: peer calls %d (faulted %d), applied %d (created %d, updated %d, unchanged %d), "+
-		"refused as stale %d; calls in flight at the kills %d",
+		"refused as stale %d; calls in flight at the kills %d; %d reports: Open311 calls %d (faulted %d), "+
+		"POSTs %d (held %d), created %d, duplicates %d; report POSTs in flight at the kills %d",
 		visits, kills, stats.Calls, stats.Faulted, stats.Applied, stats.Created, stats.Updated, stats.Unchanged,
-		stats.Stale, orphaned.Load())
+		stats.Stale, orphaned.Load(), len(reports), o311.Calls, o311.Faulted, reportPosts.Load(), heldReports.Load(),
+		o311.Created, o311.Duplicates, orphanedPosts.Load())
+}
+
+// killReports reads every report of the hub's store (its reports bucket:
+// the store has no listing), by protocol.
+func killReports(t *testing.T, store *boltstore.Store) map[string]hub.Report {
+	t.Helper()
+	out := map[string]hub.Report{}
+	require.NoError(t, store.DB().View(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("reports"))
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			var r hub.Report
+			if err := json.Unmarshal(v, &r); err != nil {
+				return err
+			}
+			out[string(k)] = r
+			return nil
+		})
+	}))
+	return out
 }
 
 // killProc is one `sportello serve` of the loop.
@@ -373,6 +492,11 @@ type killDriver struct {
 	token                                string
 	http                                 *http.Client
 	deadline                             time.Time
+	// report makes the next visit a report visit: the clerk files a
+	// segnalazione or reclamo while serving; protocols are those the hub
+	// acknowledged.
+	report    bool
+	protocols []string
 }
 
 type killTicket struct {
@@ -475,6 +599,11 @@ func (d *killDriver) visit(key string, acked *sync.Map) (string, error) {
 		{"/api/v1/counters/" + d.counter + "/finish", `{"outcome":"informazioni_date"}`, 3},
 	}
 	for _, s := range steps {
+		if s.want == 3 && d.report {
+			if err := d.fileReport(key); err != nil {
+				return "", err
+			}
+		}
 		for {
 			status, b, err := d.clerkCall("POST", s.path, s.body)
 			if err != nil {
@@ -516,6 +645,37 @@ func (d *killDriver) visit(key string, acked *sync.Map) (string, error) {
 		}
 	}
 	return id, nil
+}
+
+// fileReport files the visit's segnalazione or reclamo, again after a
+// kill that took the answer (the hub then holds two reports: both must
+// reach the CzRM once each).
+func (d *killDriver) fileReport(key string) error {
+	kind, topic := "segnalazione", hub.ReportTopics[len(d.protocols)%len(hub.ReportTopics)]
+	if len(d.protocols)%2 == 1 {
+		kind = "reclamo"
+	}
+	body := `{"kind":"` + kind + `","topic":"` + topic + `","description":"Segnalazione di prova ` + key + `","location":"Via Marina 12"}`
+	for {
+		status, b, err := d.clerkCall("POST", "/api/v1/reports", body)
+		if err != nil {
+			return err
+		}
+		if status == 201 {
+			var r struct{ Protocol string }
+			if err := json.Unmarshal(b, &r); err != nil || r.Protocol == "" {
+				return fmt.Errorf("report: %d %s", status, b)
+			}
+			d.protocols = append(d.protocols, r.Protocol)
+			return nil
+		}
+		if status != 0 && status != 401 && status < 500 {
+			return fmt.Errorf("report: %d %s", status, b)
+		}
+		if err := d.wait(); err != nil {
+			return fmt.Errorf("report: last answer %d %s: %w", status, b, err)
+		}
+	}
 }
 
 func killLogin(t *testing.T, base, user string) *apiClient {
