@@ -13,6 +13,7 @@ import (
 
 	"github.com/comune-rc/sportello/hub"
 	"github.com/comune-rc/sportello/hub/boltstore"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -450,6 +451,48 @@ func TestIdempotencyKey(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, created, "keys are kept at least 24 h")
 	require.Equal(t, a.ID, d.ID)
+}
+
+// A retried report is the one first filed, also after a restart and when
+// the retry is grouped in the same commit as the first call; a ticket's
+// key does not stand for a report's.
+func TestReportIdempotencyKey(t *testing.T) {
+	e := newEnv(t)
+	r := hub.ReportRequest{Kind: "segnalazione", Topic: "strade", Description: "Buca in via Roma", By: "totem-1", IdemKey: "k1"}
+	_, _, err := e.eng.Issue(ctx, hub.IssueRequest{Service: "certificati", IdemKey: "k1", By: "totem-1"})
+	require.NoError(t, err)
+	a, created, err := e.eng.FileReportOnce(ctx, r)
+	require.NoError(t, err)
+	require.True(t, created, "a ticket's key is not a report's")
+	b, created, err := e.eng.FileReportOnce(ctx, r)
+	require.NoError(t, err)
+	require.False(t, created)
+	require.Equal(t, a.Protocol, b.Protocol)
+	e.restart()
+	c, created, err := e.eng.FileReportOnce(ctx, r)
+	require.NoError(t, err)
+	require.False(t, created, "keys survive a restart")
+	require.Equal(t, a.Protocol, c.Protocol)
+
+	// Concurrent retries of a new key: one report, whatever the grouping.
+	r.IdemKey = "k2"
+	var wg sync.WaitGroup
+	got := make([]string, 8)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rep, _, err := e.eng.FileReportOnce(ctx, r)
+			if assert.NoError(t, err) {
+				got[i] = rep.Protocol
+			}
+		}()
+	}
+	wg.Wait()
+	for _, p := range got {
+		require.Equal(t, got[0], p)
+	}
+	require.NotEqual(t, a.Protocol, got[0])
 }
 
 func TestRestartRebuildsState(t *testing.T) {

@@ -34,6 +34,9 @@ type ReportRequest struct {
 	Kind, Topic, Description, Location string
 	Channel                            Channel
 	By                                 string
+	// IdemKey makes a retried request (an answer lost to a crash or a
+	// dropped connection) return the report first filed, not a second one.
+	IdemKey string
 }
 
 func validText(field, s string, max int, required bool) error {
@@ -51,10 +54,19 @@ func validText(field, s string, max int, required bool) error {
 	return nil
 }
 
-// FileReport records a report with a pending protocol number and its
+// fileReport records a report with a pending protocol number and its
 // CzRM outbox record, in one transaction.
-func (e *Engine) FileReport(ctx context.Context, r ReportRequest) (*Report, error) {
+func (e *Engine) fileReport(ctx context.Context, r ReportRequest) (filed, error) {
 	v, err := e.do(ctx, r.By, func(tx *txn) (any, error) {
+		idemKey := ""
+		if r.IdemKey != "" {
+			idemKey = "report\x00" + r.By + "\x00" + r.IdemKey
+			if rec, ok := tx.e.idem[idemKey]; ok && rec.Report != "" && tx.now.Sub(rec.At) < tx.e.cfg.IdemTTL {
+				if rep := tx.filed(rec.Report); rep != nil {
+					return filed{rep: rep}, nil
+				}
+			}
+		}
 		if r.Kind != "segnalazione" && r.Kind != "reclamo" {
 			return nil, FieldError("invalid_kind", "kind", "kind must be segnalazione or reclamo")
 		}
@@ -87,13 +99,51 @@ func (e *Engine) FileReport(ctx context.Context, r ReportRequest) (*Report, erro
 		tx.batch.Reports = append(tx.batch.Reports, rep)
 		ev := tx.emit(EventReportFiled, EventData{Channel: string(r.Channel), Reason: rep.Kind})
 		tx.batch.Outbox = append(tx.batch.Outbox, OutboxRecord{EventSeq: ev.Seq, Type: ev.Type, At: ev.At, Report: rep})
+		if idemKey != "" {
+			rec := IdemRecord{Key: idemKey, Report: rep.Protocol, At: tx.now}
+			tx.e.idem[idemKey] = rec
+			tx.batch.Idem = append(tx.batch.Idem, rec)
+		}
 		c := *rep
-		return &c, nil
+		return filed{rep: &c, created: true}, nil
 	})
 	if err != nil {
-		return nil, err
+		return filed{}, err
 	}
-	return v.(*Report), nil
+	return v.(filed), nil
+}
+
+// FileReport files a segnalazione or reclamo.
+func (e *Engine) FileReport(ctx context.Context, r ReportRequest) (*Report, error) {
+	f, err := e.fileReport(ctx, r)
+	return f.rep, err
+}
+
+// FileReportOnce is FileReport that also says whether this call filed the
+// report (false: an earlier call with the same idempotency key did).
+func (e *Engine) FileReportOnce(ctx context.Context, r ReportRequest) (*Report, bool, error) {
+	f, err := e.fileReport(ctx, r)
+	return f.rep, f.created, err
+}
+
+type filed struct {
+	rep     *Report
+	created bool
+}
+
+// filed finds a report by protocol: in the batch being committed (a retry
+// grouped with the first call) or in the store.
+func (tx *txn) filed(protocol string) *Report {
+	for _, rep := range tx.batch.Reports {
+		if rep.Protocol == protocol {
+			c := *rep
+			return &c
+		}
+	}
+	if rep, err := tx.e.store.Report(protocol); err == nil {
+		return rep
+	}
+	return nil
 }
 
 // Report reads a report by protocol number.

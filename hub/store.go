@@ -41,9 +41,11 @@ func (b *Batch) Empty() bool {
 
 // IdemRecord maps a client's idempotency key to the ticket it created.
 type IdemRecord struct {
-	Key      string    `json:"key"`
-	TicketID string    `json:"ticket_id"`
-	At       time.Time `json:"at"`
+	Key      string `json:"key"`
+	TicketID string `json:"ticket_id,omitempty"`
+	// Report is the protocol number of a report filed with the key.
+	Report string    `json:"report,omitempty"`
+	At     time.Time `json:"at"`
 }
 
 // OutboxRecord is a visit change waiting to reach the CzRM. It is written in

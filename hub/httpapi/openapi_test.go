@@ -1295,6 +1295,26 @@ func TestOpenAPISession(t *testing.T) {
 	status, body = clerk.do(http.MethodPost, "/api/v1/reports", `{"kind":"reclamo","topic":"personale","description":"Attesa troppo lunga"}`)
 	require.Equal(t, http.StatusCreated, status, string(body))
 	require.Equal(t, "desk", decode[struct{ Channel string }](t, body).Channel)
+	// A retried report (the answer lost) is the report first filed, for
+	// the same caller only; a key too long is refused.
+	repIdem := http.Header{"Idempotency-Key": {"totem-1-report-0001"}}
+	repBody := []byte(`{"kind":"segnalazione","topic":"strade","description":"Buca in via Roma"}`)
+	status, body = h.rawDo(http.MethodPost, "/api/v1/reports", totem.tok, repIdem, repBody)
+	require.Equal(t, http.StatusCreated, status, string(body))
+	once := decode[struct{ Protocol string }](t, body).Protocol
+	seqBefore := h.Engine.LastSeq()
+	status, body = h.rawDo(http.MethodPost, "/api/v1/reports", totem.tok, repIdem, repBody)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.Equal(t, once, decode[struct{ Protocol string }](t, body).Protocol)
+	require.Equal(t, seqBefore, h.Engine.LastSeq(), "a retried report files nothing")
+	status, body = h.rawDo(http.MethodPost, "/api/v1/reports", clerk.tok, repIdem, repBody)
+	require.Equal(t, http.StatusCreated, status, string(body))
+	require.NotEqual(t, once, decode[struct{ Protocol string }](t, body).Protocol, "keys are scoped to the caller")
+	v.with(oaReqInvalidParam, func() {
+		long := http.Header{"Idempotency-Key": {strings.Repeat("k", 201)}}
+		status, body = h.rawDo(http.MethodPost, "/api/v1/reports", totem.tok, long, repBody)
+		require.Equal(t, "Idempotency-Key", oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_idempotency_key").Field)
+	})
 	status, body = clerk.do(http.MethodGet, "/api/v1/reports/"+rep.Protocol, nil)
 	require.Equal(t, http.StatusOK, status, string(body))
 	require.Equal(t, rep.Protocol, decode[struct{ Protocol string }](t, body).Protocol)

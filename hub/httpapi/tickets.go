@@ -217,9 +217,16 @@ func (s *Server) fileReport(c echo.Context) error {
 	if ch == "" && !p.IsDevice() {
 		ch = hub.ChannelDesk
 	}
-	rep, err := s.eng.FileReport(c.Request().Context(), hub.ReportRequest{Kind: r.Kind, Topic: r.Topic, Description: r.Description, Location: r.Location, Channel: ch, By: p.ID})
+	key := c.Request().Header.Get("Idempotency-Key")
+	if len(key) > 200 {
+		return hub.FieldError("invalid_idempotency_key", "Idempotency-Key", "the key is at most 200 characters")
+	}
+	rep, created, err := s.eng.FileReportOnce(c.Request().Context(), hub.ReportRequest{Kind: r.Kind, Topic: r.Topic, Description: r.Description, Location: r.Location, Channel: ch, By: p.ID, IdemKey: key})
 	if err != nil {
 		return err
+	}
+	if !created {
+		return c.JSON(http.StatusOK, rep)
 	}
 	return c.JSON(http.StatusCreated, rep)
 }
