@@ -492,3 +492,22 @@ func TestBrowserAdminCatalogue(t *testing.T) {
 	waitFor(t, cl, "PS001 called", curNumber+` === 'PS001'`)
 	assert.Contains(t, text(t, cl, "#cur-service"), "Passaporti")
 }
+
+// An admin adds a service while the supervisor console is open: the page
+// (whose list of services came with it) offers a reload instead of
+// reloading by itself, and after the reload the service has its row.
+func TestBrowserCatalogueChangeOffersReload(t *testing.T) {
+	h := startHub(t, nil, desk.Config{})
+	ctx := tab(t)
+	browserLogin(t, ctx, h, "supervisor", "/supervisor")
+	waitFor(t, ctx, "the queues", `!!document.querySelector('#queues tr[data-service="certificati"]')`)
+	assert.False(t, eval[bool](t, ctx, `!!document.querySelector('#catalogue-banner')`), "no banner before a change")
+	_, _, err := h.Engine.SaveService(context.Background(), "admin", hub.ServiceChange{ID: "passaporti", Prefix: "PS",
+		Name: hub.Text{IT: "Passaporti", EN: "Passports"}, Category: hub.Dispositivo, TargetWait: 20 * time.Minute, ServiceTime: 10 * time.Minute})
+	require.NoError(t, err)
+	waitFor(t, ctx, "the reload offer", `!!document.querySelector('#catalogue-banner[role="status"] #catalogue-reload')`)
+	assert.Contains(t, text(t, ctx, "#catalogue-banner"), "modificato servizi")
+	assert.False(t, eval[bool](t, ctx, `!!document.querySelector('#queues tr[data-service="passaporti"]')`), "not before the reload")
+	click(t, ctx, "#catalogue-reload")
+	waitFor(t, ctx, "the new service's row", `!!document.querySelector('#queues tr[data-service="passaporti"]') && !document.querySelector('#catalogue-banner')`)
+}

@@ -316,6 +316,21 @@
     connect();
   };
 
+  // catalogueChanged offers a reload when an admin has added or changed a
+  // service or added a place: the page's lists of services and counters
+  // come with the page, and reloading by itself could lose what the
+  // clerk or supervisor is typing.
+  S.catalogueChanged = function (m) {
+    if (!/^service\.|^counter\.created$/.test(m.type) || document.getElementById('catalogue-banner')) return;
+    var main = document.querySelector('main') || document.body;
+    var banner = S.el('div', { id: 'catalogue-banner', class: 'catalogue-banner', role: 'status' }, [
+      S.el('p', null, [S.T('L\'amministratore ha modificato servizi o sportelli.', 'An administrator changed services or desks.')]),
+      S.el('button', { type: 'button', id: 'catalogue-reload', class: 'btn', onclick: function () { window.location.reload(); } },
+        [S.T('Ricarica la pagina', 'Reload the page')])
+    ]);
+    main.insertBefore(banner, main.firstChild);
+  };
+
   // debounce runs fn at most once per ms, and always after the last call.
   S.debounce = function (fn, ms) {
     var timer = 0;

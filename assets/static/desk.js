@@ -606,6 +606,7 @@
 
   var soon = S.debounce(refresh, 150);
   S.live(function (m) {
+    S.catalogueChanged(m);
     if (!/^(ticket|counter|day|snapshot)/.test(m.type)) return;
     var d = m.data || {};
     if (m.type === 'ticket.parked' || m.type === 'snapshot' || m.type === 'day.closed' || m.type === 'ticket.cancelled' ||

@@ -361,6 +361,7 @@
 
   var soon = S.debounce(refresh, 300);
   S.live(function (m) {
+    S.catalogueChanged(m);
     if (/^(ticket|counter|day|snapshot|notice)/.test(m.type)) soon();
   });
   window.setInterval(refresh, D.refresh_ms || 15000);
