@@ -229,6 +229,9 @@ type kioskData struct {
 	Services   string
 	MaxText    int
 	MaxPlace   int
+	// AdviceMin is the estimate (minutes) above which the ticket screen
+	// shows the "book or come back later" advice (hub.AdviceWait).
+	AdviceMin int
 }
 
 type serviceInfo struct {
@@ -264,7 +267,7 @@ func (p *pages) kiosk(c echo.Context) error {
 		Site: site, Totem: totem, Preview: pr.Device != hub.DeviceTotem, Groups: Groups(site),
 		Priorities: priorityChoices, Kinds: reportKinds, Topics: reportTopics(), Alphabet: alpha,
 		IdleMs: p.cfg.IdleTimeout.Milliseconds(), TicketMs: p.cfg.TicketTimeout.Milliseconds(), PrintMs: p.cfg.PrintTimeout.Milliseconds(),
-		Msgs: kioskMsgs, Services: string(sj), MaxText: 1000, MaxPlace: 200,
+		Msgs: kioskMsgs, Services: string(sj), MaxText: 1000, MaxPlace: 200, AdviceMin: int(hub.AdviceWait / time.Minute),
 	})
 }
 
