@@ -284,11 +284,17 @@ func (e *Engine) officeState(now time.Time, v *queueView) OfficeState {
 				v.today = append(v.today, a)
 			}
 		}
+		// By slot and service: bookings alike in both are interchangeable,
+		// so that the random codes never decide an order.
 		sort.Slice(v.today, func(i, j int) bool {
-			if !v.today[i].Slot.Equal(v.today[j].Slot) {
-				return v.today[i].Slot.Before(v.today[j].Slot)
+			a, b := v.today[i], v.today[j]
+			if !a.Slot.Equal(b.Slot) {
+				return a.Slot.Before(b.Slot)
 			}
-			return v.today[i].Code < v.today[j].Code
+			if a.Service != b.Service {
+				return a.Service < b.Service
+			}
+			return a.Code < b.Code
 		})
 	}
 	today := v.today

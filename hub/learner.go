@@ -46,13 +46,25 @@ type track struct {
 	done   bool
 }
 
-// moments is a running mean and variance with a prior of weight w.
-type moments struct{ n, sum, sq float64 }
+// moments is a running count, sum and sum of squares of minutes, kept in
+// whole milliseconds so that the sums are exact: the result must not
+// depend on how the events are batched (the simulator's results are the
+// same bit for bit).
+type moments struct{ cnt, ms, ms2 int64 }
 
-func (m *moments) add(x float64) { m.n++; m.sum += x; m.sq += x * x }
+func (m *moments) add(minutes float64) {
+	x := int64(math.Round(minutes * 60000))
+	m.cnt++
+	m.ms += x
+	m.ms2 += x * x
+}
+
+func (m *moments) n() float64   { return float64(m.cnt) }
+func (m *moments) sum() float64 { return float64(m.ms) / 60000 }
+func (m *moments) sq() float64  { return float64(m.ms2) / 3.6e9 }
 
 // meanOr is the mean pulled towards prior with weight w.
-func (m *moments) meanOr(prior, w float64) float64 { return (m.sum + prior*w) / (m.n + w) }
+func (m *moments) meanOr(prior, w float64) float64 { return (m.sum() + prior*w) / (m.n() + w) }
 
 func newLearner(in EstimateInput) *learner {
 	return &learner{
@@ -83,12 +95,12 @@ func (l *learner) cv2(service string) float64 {
 	const prior, w = 0.25, 5
 	m := l.svc[service]
 	mu := l.mean(service)
-	if m == nil || m.n < 2 {
+	if m == nil || m.cnt < 2 {
 		return prior
 	}
-	v := m.sq/m.n - (m.sum/m.n)*(m.sum/m.n)
+	v := m.sq()/m.n() - (m.sum()/m.n())*(m.sum()/m.n())
 	c := v / (mu * mu)
-	return (c*m.n + prior*w) / (m.n + w)
+	return (c*m.n() + prior*w) / (m.n() + w)
 }
 
 func (l *learner) absentMean() float64 { return l.absent.meanOr(1, 2) }
@@ -203,7 +215,13 @@ func (l *learner) observe(in EstimateInput) {
 			l.arrivals[t.Service] = append(l.arrivals[t.Service], t.IssuedAt)
 		}
 	}
-	for id, tr := range l.tracked {
+	ids := make([]string, 0, len(l.tracked))
+	for id := range l.tracked {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		tr := l.tracked[id]
 		t := tr.t
 		if t.Status == StatusWaiting {
 			continue

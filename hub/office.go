@@ -19,8 +19,8 @@ type OfficeState struct {
 	booked  func() []*Appointment
 }
 
-// Booked returns the day's slot bookings not yet checked in, earliest slot
-// first. It is computed on first use: most callers never need it.
+// Booked returns the day's slot bookings not yet checked in, by slot and
+// service. It is computed on first use: most callers never need it.
 func (s OfficeState) Booked() []*Appointment {
 	if s.booked == nil {
 		return nil

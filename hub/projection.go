@@ -88,8 +88,13 @@ func (p *ProjectionEstimator) Estimate(in EstimateInput) map[string]time.Duratio
 	// Waiting tickets.
 	var pool, future []*pseudo
 	nReal := 0
-	for _, q := range in.Queues {
-		for _, t := range q {
+	qs := make([]string, 0, len(in.Queues))
+	for s := range in.Queues {
+		qs = append(qs, s)
+	}
+	sort.Strings(qs)
+	for _, s := range qs {
+		for _, t := range in.Queues[s] {
 			pool = append(pool, &pseudo{t: t, real: true, wait: now.Sub(t.Arrival).Minutes()})
 			nReal++
 		}
@@ -112,19 +117,24 @@ func (p *ProjectionEstimator) Estimate(in EstimateInput) map[string]time.Duratio
 		}
 		slot := a.Slot
 		seq++
-		future = append(future, &pseudo{t: &Ticket{ID: "~b" + a.Code, Number: "~", Service: a.Service, Prio: a.Priority, Arrival: at(arr), Slot: &slot}, arr: arr, work: l.showRate() * l.mean(a.Service)})
+		future = append(future, &pseudo{t: &Ticket{ID: "~b" + itoa(seq), Number: "~", Service: a.Service, Prio: a.Priority, Arrival: at(arr), Slot: &slot}, arr: arr, work: l.showRate() * l.mean(a.Service)})
 	}
-	// Walk-ins expected at the rate of the last half hour.
+	// Walk-ins expected at the rate of the last half hour, by service in
+	// a fixed order (the projection must not depend on map order).
+	var svcs []string
 	next := map[string]float64{}
 	for s, r := range l.rate {
 		if r > 1e-6 {
 			next[s] = 0.5 / r
+			svcs = append(svcs, s)
 		}
 	}
+	sort.Strings(svcs)
 	prioAcc := map[string]float64{}
 	genUntil := func(tau float64) {
-		for s, r := range l.rate {
-			for r > 1e-6 && next[s] <= tau && next[s] < H {
+		for _, s := range svcs {
+			r := l.rate[s]
+			for next[s] <= tau && next[s] < H {
 				arr := next[s]
 				prio := PriorityNone
 				prioAcc[s] += l.prioShare()
@@ -274,8 +284,8 @@ func (p *ProjectionEstimator) Estimate(in EstimateInput) map[string]time.Duratio
 					nextArr = f.arr
 				}
 			}
-			for s, r := range l.rate {
-				if r > 1e-6 && c.c.serves(s) && next[s] < nextArr {
+			for _, s := range svcs {
+				if c.c.serves(s) && next[s] < nextArr {
 					nextArr = next[s]
 				}
 			}
