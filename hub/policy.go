@@ -25,7 +25,9 @@ type Policy interface {
 // rule; the rest (how fast counters free up, the appointments' schedule)
 // is derived from the office as it is.
 type FairPolicyConfig struct {
-	// MaxWait is the hard bound: nobody should wait longer. Default 60 min.
+	// MaxWait is the hard bound: nobody should wait longer. Default 45 min,
+	// the wait from which the totem advises to book or come back
+	// (AdviceWait).
 	MaxWait time.Duration
 	// Guard is the wait from which a walk-in goes before every other
 	// walk-in and every appointment that still has time, oldest first.
@@ -95,7 +97,7 @@ type FairPolicy struct {
 // NewFairPolicy returns the policy with defaults filled in.
 func NewFairPolicy(cfg FairPolicyConfig) *FairPolicy {
 	if cfg.MaxWait <= 0 {
-		cfg.MaxWait = 60 * time.Minute
+		cfg.MaxWait = AdviceWait
 	}
 	if cfg.Guard <= 0 || cfg.Guard > cfg.MaxWait {
 		cfg.Guard = cfg.MaxWait * 3 / 5
