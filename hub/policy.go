@@ -61,8 +61,10 @@ type FairPolicyConfig struct {
 }
 
 // FairPolicy is Sportello's policy. In order:
-//  1. last chance: a walk-in about to reach MaxWait, or a checked-in
-//     appointment about to pass its grace, earliest deadline first;
+//  0. a walk-in about to reach MaxWait, earliest first: the bound is
+//     absolute;
+//  1. last chance: a checked-in appointment about to pass its grace,
+//     earliest deadline first;
 //  2. walk-ins that waited Guard or more, oldest first;
 //  3. checked-in appointments that are due (see Observe), earliest slot
 //     first;
@@ -266,7 +268,8 @@ func (p *FairPolicy) setServiceTimes(st map[string]time.Duration) {
 
 // Ranking classes, most urgent first.
 const (
-	classLastChance = iota
+	classBound = iota
+	classLastChance
 	classGuard
 	classAppointmentDue
 	classWalkIn
@@ -293,7 +296,7 @@ func (p *FairPolicy) rank(now time.Time, t *Ticket) rank {
 		return rank{classAppointmentEarly, -unixMinutes(*t.Slot)}
 	}
 	if deadline := t.Arrival.Add(p.cfg.MaxWait); !now.Before(deadline.Add(-p.drain(t.Service))) {
-		return rank{classLastChance, -unixMinutes(deadline)}
+		return rank{classBound, -unixMinutes(deadline)}
 	}
 	if wait >= p.cfg.Guard {
 		return rank{classGuard, wait.Seconds()}

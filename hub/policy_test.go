@@ -61,10 +61,11 @@ func TestFairPolicyClasses(t *testing.T) {
 			[]*hub.Ticket{appt("A", 40*time.Minute, -4*time.Minute-30*time.Second), tk("g", 41*time.Minute, "")}, nil, 5, 5, "A"},
 		{"and yields to walk-ins over the guard while punctuality is above the goal",
 			[]*hub.Ticket{appt("A", 40*time.Minute, -4*time.Minute-30*time.Second), tk("g", 41*time.Minute, "")}, nil, 50, 0, "g"},
-		{"last chances go by deadline: a walk-in at the hard bound before an appointment at the end of its grace",
-			[]*hub.Ticket{appt("A", 8*time.Minute, -4*time.Minute-30*time.Second), tk("old", 44*time.Minute+50*time.Second, "")}, nil, 5, 5, "old"},
-		{"and the appointment first when its grace ends sooner",
-			[]*hub.Ticket{appt("A", 8*time.Minute, -4*time.Minute-30*time.Second), tk("old", 44*time.Minute, "")}, nil, 5, 5, "A"},
+		{"the hard bound is absolute: a walk-in about to reach it goes before an appointment at the end of its grace",
+			// 44 min: within 2 × 10 min ÷ 10 counters of the 45-min bound.
+			[]*hub.Ticket{appt("A", 8*time.Minute, -4*time.Minute-30*time.Second), tk("old", 44*time.Minute, "")}, nil, 5, 5, "old"},
+		{"a minute before that the appointment goes first",
+			[]*hub.Ticket{appt("A", 8*time.Minute, -4*time.Minute-30*time.Second), tk("old", 42*time.Minute+50*time.Second, "")}, nil, 5, 5, "A"},
 		{"a priority head start (twice its wait, up to one target) not enough to overtake",
 			// 26 min = 1.3 targets; a priority ticket's 8 min count 0.4 + 2 × 0.4.
 			[]*hub.Ticket{tk("n", 26*time.Minute, ""), tk("p", 8*time.Minute, hub.PriorityDisability)}, nil, 0, 0, "n"},
