@@ -339,13 +339,19 @@ func (p *FairPolicy) lead(service string) time.Duration {
 
 // drain is how long the counters serving service may take, at worst, to
 // free one of them: twice the longest mean service time over their
-// number. A walk-in this close to the hard bound goes first.
+// number, but never more than from the guard to the bound (an office with
+// one counter and long services would otherwise have every walk-in at its
+// bound). A walk-in this close to the hard bound goes first.
 func (p *FairPolicy) drain(service string) time.Duration {
 	n := 1
 	if p.skills[service] > 0 {
 		n = p.skills[service]
 	}
-	return 2 * p.maxTime / time.Duration(n)
+	d := 2 * p.maxTime / time.Duration(n)
+	if m := p.cfg.MaxWait - p.cfg.Guard; d > m {
+		d = m
+	}
+	return d
 }
 
 // urgency is a walk-in's key in the walk-in class: its wait in units of

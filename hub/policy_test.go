@@ -102,3 +102,25 @@ func TestFairPolicyClasses(t *testing.T) {
 		})
 	}
 }
+
+// TestFairPolicyBoundMargin: with one counter and 30-min services the
+// margin before the hard bound would be an hour; it is capped at the
+// stretch from the guard to the bound, so that a walk-in waiting less than
+// the guard still lets an appointment at the end of its grace go first.
+func TestFairPolicyBoundMargin(t *testing.T) {
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	slot := now.Add(-4*time.Minute - 30*time.Second)
+	appt := &hub.Ticket{ID: "A", Service: "a", Arrival: slot.Add(-6 * time.Minute), Slot: &slot}
+	c := &hub.Counter{ID: "1", Kind: hub.KindCounter, Services: []string{"a"}, State: hub.CounterOpen}
+	for _, tc := range []struct {
+		waited time.Duration
+		want   string
+	}{{26 * time.Minute, "A"}, {28 * time.Minute, "w"}} {
+		p := hub.NewFairPolicy(hub.FairPolicyConfig{})
+		s := hub.OfficeState{Now: now, ServiceTime: map[string]time.Duration{"a": 30 * time.Minute}, Counters: []*hub.Counter{c}}
+		w := &hub.Ticket{ID: "w", Service: "a", Arrival: now.Add(-tc.waited)}
+		s.Waiting = []*hub.Ticket{w, appt}
+		p.Observe(s)
+		require.Equal(t, tc.want, p.Pick(now, c, []*hub.Ticket{appt, w}).ID, "walk-in waited %s", tc.waited)
+	}
+}
