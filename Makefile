@@ -5,7 +5,7 @@ LDFLAGS := -X main.version=$(VERSION)
 BIN     := bin/sportello
 PKGS    := ./...
 
-.PHONY: help run build test deps fmt-check vet unit fuzz bench clean
+.PHONY: help run build test deps fmt-check vet unit fuzz bench sim-bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -56,6 +56,17 @@ fuzz: ## a short run of every fuzz target
 bench: ## the benchmarks of BENCHMARKS.md
 	$(GO) test ./hub/ -run '^$$' -bench . -benchtime 2000x -count 1 -timeout 20m
 	$(GO) test ./hub/httpapi/ -run '^$$' -bench LiveFanout -benchtime 200x -count 1 -timeout 20m
+
+# The office-day simulator on the public scenarios, the file's 200 days each
+# (one at a time: the machine is shared). Reports, CSV, JSON and plots go to
+# bench/results; BENCHMARKS.md's simulator section quotes them.
+SIM_SCENARIOS ?= S1-light S2-busy S3-overload
+SIM_OUT       ?= bench/results
+sim-bench: build ## the office-day simulator on S1–S3 (BENCHMARKS.md)
+	@mkdir -p $(SIM_OUT)
+	@for s in $(SIM_SCENARIOS); do \
+		./$(BIN) sim --scenario bench/scenarios/$$s.yaml --out $(SIM_OUT) > /dev/null || exit 1; \
+	done
 
 clean:
 	rm -rf bin

@@ -26,7 +26,7 @@ type Config struct {
 	// Policy.
 	PolicyFor func(*Site) Policy
 	// Estimator computes waiting-time estimates. Defaults to a
-	// capacity-based estimator seeded with the services' typical times.
+	// ProjectionEstimator seeded with the services' typical times.
 	Estimator Estimator
 	// AutoNoShowRecalls turns a ticket into a no-show when it is recalled
 	// more than this many times; 0 disables it.
@@ -157,7 +157,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e.est = cfg.Estimator
 	if e.est == nil {
-		e.est = CapacityEstimator{}
+		e.est = NewProjectionEstimator()
 	}
 	if err := e.reload(); err != nil {
 		return nil, err

@@ -271,6 +271,11 @@ func TestFairPolicy(t *testing.T) {
 	slot := now.Add(2 * time.Minute)
 	appt := tk("appt", "a", 1*time.Minute, hub.PriorityNone)
 	appt.Slot = &slot
+	// Checked in before a slot that passed 4½ minutes ago: its grace
+	// is about to end.
+	pastSlot := now.Add(-4*time.Minute - 30*time.Second)
+	due := tk("due", "a", 10*time.Minute, hub.PriorityNone)
+	due.Slot = &pastSlot
 	farSlot := now.Add(30 * time.Minute)
 	early := tk("early", "a", 1*time.Minute, hub.PriorityNone)
 	early.Slot = &farSlot
@@ -285,7 +290,8 @@ func TestFairPolicy(t *testing.T) {
 		{"priority does not jump a much longer wait", []*hub.Ticket{tk("n", "a", 30*time.Minute, hub.PriorityNone), tk("p", "a", 5*time.Minute, hub.PriorityPregnancy)}, "n"},
 		{"shorter target is more urgent", []*hub.Ticket{tk("a", "a", 12*time.Minute, ""), tk("b", "b", 8*time.Minute, "")}, "b"},
 		{"hard bound beats priority and appointments", []*hub.Ticket{tk("p", "a", 50*time.Minute, hub.PriorityElderly), appt, tk("old", "b", 61*time.Minute, "")}, "old"},
-		{"appointment near its slot goes first", []*hub.Ticket{tk("p", "a", 30*time.Minute, hub.PriorityElderly), appt}, "appt"},
+		{"appointment due goes before walk-ins", []*hub.Ticket{tk("p", "a", 30*time.Minute, hub.PriorityElderly), due}, "due"},
+		{"appointment not due yet lets walk-ins go first", []*hub.Ticket{tk("n", "a", 1*time.Minute, ""), appt}, "n"},
 		{"appointment far from slot waits like others", []*hub.Ticket{tk("n", "a", 10*time.Minute, ""), early}, "n"},
 		{"ties by arrival then number", []*hub.Ticket{tk("x2", "a", 5*time.Minute, ""), tk("x1", "a", 5*time.Minute, "")}, "x1"},
 	}

@@ -23,6 +23,10 @@ type EstimateInput struct {
 	ServiceTime map[string]time.Duration
 	// Busy is, per counter id, the ticket it is calling or serving.
 	Busy map[string]*Ticket
+	// Policy is the engine's policy, for estimators that replay it.
+	Policy Policy
+	// Office is the rest of the office state (bookings to come).
+	Office OfficeState
 }
 
 // CapacityEstimator spreads each counter's capacity over the services it
@@ -125,6 +129,18 @@ type queueView struct {
 	order    map[string][]*Ticket
 	position map[string]int
 	ewt      map[string]time.Duration
+	// estAt is when ewt was computed, for the counter states in states;
+	// between changes of the waiting set or of a counter's state the
+	// estimates only count down (see refreshView).
+	estAt  time.Time
+	states []CounterState
+	// promised is, per waiting ticket, the call time its first estimate
+	// gave (issue + EWT): what the ticket told the citizen.
+	promised map[string]time.Time
+	// today's slot bookings by slot, for the appointment count appts.
+	today []*Appointment
+	appts int
+	from  time.Time
 }
 
 func (v *queueView) entry(service string) QueueEntry {
@@ -162,7 +178,19 @@ func ceilMinutes(d time.Duration) int {
 // refreshView recomputes positions and estimates; it runs after every
 // commit, so every event updates them.
 func (e *Engine) refreshView(now time.Time) {
-	v := &queueView{at: now, order: map[string][]*Ticket{}, position: map[string]int{}}
+	v := &queueView{at: now, order: map[string][]*Ticket{}, position: map[string]int{}, promised: map[string]time.Time{}}
+	if prev := e.view; prev != nil {
+		for id, at := range prev.promised {
+			if _, ok := e.waiting[id]; ok {
+				v.promised[id] = at
+			}
+		}
+	}
+	office := e.officeState(now, v)
+	office.Promised = v.promised
+	if o, ok := e.policy.(OfficeObserver); ok {
+		o.Observe(office)
+	}
 	for _, t := range e.waiting {
 		v.order[t.Service] = append(v.order[t.Service], t)
 	}
@@ -181,10 +209,109 @@ func (e *Engine) refreshView(now time.Time) {
 	for _, def := range e.site.Counters {
 		c := e.counters[def.ID]
 		counters = append(counters, c)
+		v.states = append(v.states, c.State)
 		if t, ok := e.tickets[c.Ticket]; ok && c.Ticket != "" {
 			busy[c.ID] = t
 		}
 	}
-	v.ewt = e.est.Estimate(EstimateInput{Now: now, Site: e.site, Queues: v.order, Counters: counters, ServiceTime: e.stats.mean, Busy: busy})
+	if prev := e.view; prev != nil && e.reuseEstimates(prev, v, now) {
+		// Nothing the estimates depend on changed but the clock: count
+		// down, and project again at least once a minute.
+		v.estAt = prev.estAt
+		v.ewt = make(map[string]time.Duration, len(prev.ewt))
+		el := now.Sub(prev.at)
+		for id, d := range prev.ewt {
+			if d -= el; d < 0 {
+				d = 0
+			}
+			v.ewt[id] = d
+		}
+	} else {
+		v.estAt = now
+		v.ewt = e.est.Estimate(EstimateInput{Now: now, Site: e.site, Queues: v.order, Counters: counters, ServiceTime: e.stats.mean, Busy: busy, Policy: e.policy, Office: office})
+	}
+	for id := range v.position {
+		if _, ok := v.promised[id]; !ok {
+			v.promised[id] = now.Add(v.ewt[id])
+		}
+	}
 	e.view = v
+}
+
+// reuseEstimates reports whether v may take prev's estimates counted
+// down: only for a costly estimator (the projection), within a minute of
+// the last projection, with the same waiting tickets and counter states.
+func (e *Engine) reuseEstimates(prev, v *queueView, now time.Time) bool {
+	if _, ok := e.est.(*ProjectionEstimator); !ok {
+		return false
+	}
+	if prev.ewt == nil || now.Before(prev.at) || now.Sub(prev.estAt) >= time.Minute || len(prev.position) != len(v.position) || len(prev.states) != len(v.states) {
+		return false
+	}
+	for id := range v.position {
+		if _, ok := prev.ewt[id]; !ok {
+			return false
+		}
+	}
+	for i, s := range v.states {
+		if prev.states[i] != s {
+			return false
+		}
+	}
+	return true
+}
+
+// officeState is the office as of now, for policies and estimators.
+func (e *Engine) officeState(now time.Time, v *queueView) OfficeState {
+	s := OfficeState{Now: now, ServiceTime: e.stats.mean}
+	for _, def := range e.site.Counters {
+		s.Counters = append(s.Counters, e.counters[def.ID])
+	}
+	for _, t := range e.waiting {
+		s.Waiting = append(s.Waiting, t)
+	}
+	sort.Slice(s.Waiting, func(i, j int) bool { return arrivalBefore(s.Waiting[i], s.Waiting[j]) })
+	y, m, d := now.In(e.loc).Date()
+	from := time.Date(y, m, d, 0, 0, 0, 0, e.loc)
+	// Today's slot bookings, sorted once while no booking is added.
+	if prev := e.view; prev != nil && prev.from.Equal(from) && prev.appts == len(e.appointments) {
+		v.today, v.appts, v.from = prev.today, prev.appts, from
+	} else {
+		to := from.AddDate(0, 0, 1)
+		v.appts, v.from = len(e.appointments), from
+		for _, a := range e.appointments {
+			if a.Kind != "virtual" && !a.Slot.Before(from) && a.Slot.Before(to) {
+				v.today = append(v.today, a)
+			}
+		}
+		// By slot and service: bookings alike in both are interchangeable,
+		// so that the random codes never decide an order.
+		sort.Slice(v.today, func(i, j int) bool {
+			a, b := v.today[i], v.today[j]
+			if !a.Slot.Equal(b.Slot) {
+				return a.Slot.Before(b.Slot)
+			}
+			if a.Service != b.Service {
+				return a.Service < b.Service
+			}
+			return a.Code < b.Code
+		})
+	}
+	today := v.today
+	var booked []*Appointment
+	done := false
+	s.booked = func() []*Appointment {
+		if !done {
+			done = true
+			// The engine replaces an appointment when it changes: look
+			// each one up again.
+			for _, a := range today {
+				if cur := e.appointments[a.Code]; cur != nil && cur.Status == "booked" && cur.Slot.Equal(a.Slot) {
+					booked = append(booked, cur)
+				}
+			}
+		}
+		return booked
+	}
+	return s
 }

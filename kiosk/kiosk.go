@@ -199,6 +199,9 @@ type kioskData struct {
 	MaxText    int
 	MaxPlace   int
 	Survey     surveyData
+	// AdviceMin is the estimate (minutes) above which the ticket screen
+	// shows the "book or come back later" advice (hub.AdviceWait).
+	AdviceMin int
 }
 
 type serviceInfo struct {
@@ -236,6 +239,7 @@ func (p *pages) kiosk(c echo.Context) error {
 		Priorities: priorityChoices, Kinds: reportKinds, Topics: reportTopics(), Alphabet: alpha,
 		IdleMs: p.cfg.IdleTimeout.Milliseconds(), TicketMs: p.cfg.TicketTimeout.Milliseconds(), PrintMs: p.cfg.PrintTimeout.Milliseconds(),
 		Msgs: kioskMsgs, Services: string(sj), MaxText: 1000, MaxPlace: 200, Survey: newSurvey(""),
+		AdviceMin: int(hub.AdviceWait / time.Minute),
 	})
 }
 

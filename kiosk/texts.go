@@ -48,6 +48,7 @@ var texts = map[string]hub.Text{
 	"ticket.label":    {IT: "Il tuo numero", EN: "Your number"},
 	"ticket.position": {IT: "Posizione in coda", EN: "Position in queue"},
 	"ticket.ewt":      {IT: "Attesa stimata", EN: "Estimated wait"},
+	"ticket.advice":   {IT: "Oggi l'attesa è lunga: può prenotare un appuntamento o tornare più tardi.", EN: "The wait is long today: you can book an appointment or come back later."},
 	"ticket.qr":       {IT: "Inquadra il codice QR con il telefono per seguire la coda e sapere quando è il tuo turno.", EN: "Scan the QR code with your phone to follow the queue and know when it is your turn."},
 	"ticket.qr.alt":   {IT: "Codice QR per seguire la coda dal telefono", EN: "QR code to follow the queue on your phone"},
 	"ticket.done":     {IT: "Fine", EN: "Done"},

@@ -102,7 +102,7 @@ type Metrics struct {
 	apptLateSum                              float64
 	nRoomWalk, nRoomAband                    int
 	nRoomAppt, nRoomOn5                      int
-	nEWT45                                   int
+	nEWT45, nAdviceMissed                    int
 	unfinished                               int
 }
 
@@ -151,6 +151,14 @@ func (m *Metrics) add(sc *Scenario, r *DayResult) {
 			if !v.Priority {
 				m.normalCalled = append(m.normalCalled, w)
 			}
+			// §10.5: every walk-in ticket issued with an EWT over 45 min
+			// must carry the engine's overload advice.
+			if rec.Pred[4] > 45 {
+				m.nEWT45++
+				if !rec.Advice {
+					m.nAdviceMissed++
+				}
+			}
 			if !rec.Present {
 				m.nAbandon++
 				continue
@@ -188,9 +196,6 @@ func (m *Metrics) add(sc *Scenario, r *DayResult) {
 			}
 			for i, p := range PredNames {
 				m.EWT[p].add(rec.Pred[i], w)
-			}
-			if rec.Pred[4] > 45 {
-				m.nEWT45++
 			}
 		case KindAppt:
 			m.apptWaitSum += w
@@ -341,10 +346,8 @@ func (m *Metrics) finish(sc *Scenario) {
 	if sc.HasRooms {
 		v["room_overtime_mean"] = mean(m.roomOvertime)
 	}
-	v["ewt_over45"] = ratio(m.nEWT45, m.nServed)
-	// The engine prints no overload advice: every ticket with EWT > 45
-	// min misses it.
-	v["advice_missed"] = float64(m.nEWT45)
+	v["ewt_over45"] = ratio(m.nEWT45, m.nWalk)
+	v["advice_missed"] = float64(m.nAdviceMissed)
 	v["hard_stop_closed"] = float64(m.unfinished)
 	for _, s := range m.EWT {
 		s.finish()

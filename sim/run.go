@@ -100,6 +100,7 @@ type Record struct {
 	Skipped   bool
 	Counter   int
 	Pred      [nPred]float64 // EWT predictions at issue (front-office walk-ins)
+	Advice    bool           // the ticket carried the overload advice at issue
 	Completed float64
 }
 
@@ -232,12 +233,21 @@ func (sc *Scenario) RunDay(ctx context.Context, day *Day, policy string) (*DayRe
 		reg.homeOf[fmt.Sprintf("c%d", c.Num)] = c.Home
 	}
 	var pol hub.Policy
+	var est hub.Estimator
 	if policy == "P" {
 		pol = hub.FairPolicyFor(site, hub.FairPolicyConfig{})
+		pe := hub.NewProjectionEstimator()
+		pe.Pauses = sc.BreakPlan(clock.base)
+		est = pe
 	} else {
+		// The reference policies keep state of their own and read the
+		// simulator's registry, so the projection cannot replay them: they
+		// get the engine's simple capacity estimate (the P predictor is
+		// meaningful only under P).
 		pol = &refPolicy{id: policy, reg: reg}
+		est = hub.CapacityEstimator{}
 	}
-	eng, err := hub.New(hub.Config{Site: site, Store: memstore.New(memstore.Options{KeepEvents: 1000}), Clock: clock.now, Policy: pol, MaxBatch: 1, Logger: quiet})
+	eng, err := hub.New(hub.Config{Site: site, Store: memstore.New(memstore.Options{KeepEvents: 1000}), Clock: clock.now, Policy: pol, Estimator: est, MaxBatch: 1, Logger: quiet})
 	if err != nil {
 		return nil, err
 	}
@@ -444,6 +454,7 @@ func (d *daySim) arrive(v *Visitor) error {
 			return err
 		}
 		r.Pred[4] = tv.EWT.Minutes()
+		r.Advice = tv.Advice()
 	}
 	d.waiting[v] = r
 	d.waitCnt[v.Service]++
@@ -571,4 +582,24 @@ func (d *daySim) complete(ci int) error {
 		c.state, c.idleSince = stIdle, t
 	}
 	return err
+}
+
+// BreakPlan is the scenario's break plan (README §3.6) as the engine's
+// estimator takes it: counter k's break falls due at first + ((k − 1) mod
+// waves) × stagger. It is configuration the engine may use (§6.9).
+func (sc *Scenario) BreakPlan(open time.Time) []hub.PlannedPause {
+	if !sc.HasBreaks {
+		return nil
+	}
+	y, m, d := open.Date()
+	sinceMidnight := open.Sub(time.Date(y, m, d, 0, 0, 0, 0, open.Location()))
+	var out []hub.PlannedPause
+	for _, c := range sc.Counters {
+		if c.Room {
+			continue
+		}
+		due := sc.BreakFirst + float64((c.Num-1)%sc.BreakWaves)*sc.BreakStagger
+		out = append(out, hub.PlannedPause{Counter: fmt.Sprintf("c%d", c.Num), At: sinceMidnight + time.Duration(due*float64(time.Minute)), Length: time.Duration(sc.BreakLength * float64(time.Minute))})
+	}
+	return out
 }

@@ -278,6 +278,8 @@
       setTr($('#t-position'), both('position.none'));
       setTr($('#t-ewt'), plain('—'));
     }
+    var advice = $('#t-advice');
+    advice.hidden = !(t.position > 0 && t.ewt_min > Number(advice.getAttribute('data-over')));
     $('#t-qr').src = '/qr.png?data=' + encodeURIComponent(t.track_url);
     var token = String(t.track_url || '').split('/t/').pop();
     trail = [];

@@ -76,7 +76,7 @@ func parseServeFlags(args []string, stderr io.Writer, demo bool) (*serveConfig, 
 	fs.DurationVar(&c.SyncCooldown, "czrm-breaker-cooldown", 0, "CzRM: wait before probing a peer whose breaker opened (default 30s)")
 	fs.DurationVar(&c.SyncOutboxKeep, "czrm-outbox-keep", 0, "CzRM: how long delivered outbox records are kept (default 1h)")
 	fs.IntVar(&c.NoShowAt, "auto-no-show", 3, "recalls after which a further recall marks a no-show (0: never)")
-	fs.DurationVar(&c.MaxWait, "max-wait", 60*time.Minute, "hard bound on anybody's wait: beyond it a ticket is called first")
+	fs.DurationVar(&c.MaxWait, "max-wait", hub.AdviceWait, "hard bound on anybody's wait: a ticket nearing it is called first (the default is the bound the office-day benchmark measures)")
 	fs.IntVar(&c.Retention, "retention-days", 30, "days after which personal data of visits and bookings is purged")
 	if err := fs.Parse(args); err != nil {
 		return nil, err

@@ -1,0 +1,347 @@
+package hub
+
+import (
+	"math"
+	"sort"
+	"time"
+)
+
+// ProjectionEstimator estimates waits by running the office forward: a
+// fast deterministic replay of the engine's own policy over the waiting
+// tickets, the bookings still to check in and the walk-ins expected at the
+// rate seen so far, with the counters as they are now. Every number it
+// uses is learnt online from the day's events (service times and their
+// spread, how often a called walk-in is gone, how long a pause lasts, the
+// arrival rates, how many bookings come and how early), starting from the
+// site's typical service times. Its errors at issue are fed back into a
+// bias correction by size of the estimate.
+//
+// The projection calls Policy.Pick on pseudo-tickets: the policy must
+// decide from its arguments and the last Observe only (FairPolicy and
+// FIFOPolicy do). It is stateful: one per engine.
+type ProjectionEstimator struct {
+	l *learner
+	// Pauses is the office's break plan, when it has one: the projection
+	// sends each counter on its break at the first free moment after it
+	// falls due, unless it already paused since. Without a plan it
+	// assumes that pauses, once they start, come in rotation.
+	Pauses []PlannedPause
+	// Horizon bounds the projection; tickets not called within it get the
+	// horizon as their estimate. Default 8 h.
+	Horizon time.Duration
+}
+
+// NewProjectionEstimator returns an estimator with nothing learnt.
+func NewProjectionEstimator() *ProjectionEstimator {
+	return &ProjectionEstimator{}
+}
+
+// PlannedPause is one counter's break: due At after midnight (site time),
+// for Length.
+type PlannedPause struct {
+	Counter string
+	At      time.Duration
+	Length  time.Duration
+}
+
+// pseudo is a ticket in the projection: a waiting one, or one expected.
+type pseudo struct {
+	t    *Ticket
+	arr  float64 // minutes from now when it can be called
+	real bool
+	work float64 // minutes of counter time, for expected ones
+	wait float64 // minutes already waited, for waiting ones
+}
+
+type pcounter struct {
+	c       *Counter
+	free    float64 // minutes from now
+	idle    float64 // when it became free, for the longest-idle order
+	n       int     // site order
+	off     bool
+	pauseAt float64 // takes a pause when free from then (NaN: none)
+	rotates bool    // its return sends the next counter on pause
+	// pauseLen is the planned length of that pause (0: the learnt one).
+	pauseLen float64
+}
+
+// Estimate implements Estimator.
+func (p *ProjectionEstimator) Estimate(in EstimateInput) map[string]time.Duration {
+	if p.l == nil || p.l.day != in.Now.YearDay() || p.l.year != in.Now.Year() {
+		p.l = newLearner(in)
+	}
+	l := p.l
+	l.observe(in)
+	out := map[string]time.Duration{}
+	pol := in.Policy
+	if pol == nil {
+		pol = FIFOPolicy{}
+	}
+	horizon := p.Horizon
+	if horizon <= 0 {
+		horizon = 8 * time.Hour
+	}
+	H := horizon.Minutes()
+	now := in.Now
+	at := func(m float64) time.Time { return now.Add(time.Duration(m * float64(time.Minute))) }
+
+	// Waiting tickets.
+	var pool, future []*pseudo
+	nReal := 0
+	qs := make([]string, 0, len(in.Queues))
+	for s := range in.Queues {
+		qs = append(qs, s)
+	}
+	sort.Strings(qs)
+	for _, s := range qs {
+		for _, t := range in.Queues[s] {
+			pool = append(pool, &pseudo{t: t, real: true, wait: now.Sub(t.Arrival).Minutes()})
+			nReal++
+		}
+	}
+	if nReal == 0 {
+		return out
+	}
+	// Bookings still to check in, at their usual check-in time and
+	// weighted by the share of bookings that come.
+	seq := 0
+	for _, a := range in.Office.Booked() {
+		arr := a.Slot.Add(l.checkInOffset()).Sub(now).Minutes()
+		if arr < 0 {
+			// Not here yet although others would be: less and less likely
+			// to come.
+			if a.Slot.Sub(now) < -15*time.Minute {
+				continue
+			}
+			arr = 0
+		}
+		slot := a.Slot
+		seq++
+		future = append(future, &pseudo{t: &Ticket{ID: "~b" + itoa(seq), Number: "~", Service: a.Service, Prio: a.Priority, Arrival: at(arr), Slot: &slot}, arr: arr, work: l.showRate() * l.mean(a.Service)})
+	}
+	// Walk-ins expected at the rate of the last half hour, by service in
+	// a fixed order (the projection must not depend on map order).
+	var svcs []string
+	next := map[string]float64{}
+	for s, r := range l.rate {
+		if r > 1e-6 {
+			next[s] = 0.5 / r
+			svcs = append(svcs, s)
+		}
+	}
+	sort.Strings(svcs)
+	prioAcc := map[string]float64{}
+	genUntil := func(tau float64) {
+		for _, s := range svcs {
+			r := l.rate[s]
+			for next[s] <= tau && next[s] < H {
+				arr := next[s]
+				prio := PriorityNone
+				prioAcc[s] += l.prioShare()
+				if prioAcc[s] >= 1 {
+					prioAcc[s]--
+					prio = PriorityOther
+				}
+				seq++
+				future = append(future, &pseudo{t: &Ticket{ID: "~w" + s + itoa(seq), Number: "~", Service: s, Prio: prio, Arrival: at(arr)}, arr: arr, work: l.walkInWork(s, 0)})
+				next[s] += 1 / r
+			}
+		}
+	}
+	sort.SliceStable(future, func(i, j int) bool { return future[i].arr < future[j].arr })
+
+	// Counters as they are now. Pauses come in rotation: while counters
+	// are pausing (one started within a pause length), each return from
+	// a pause sends one counter that has not paused today on pause, in
+	// site order, until none is left.
+	var cs, pausers []*pcounter
+	pm := l.pauseMean()
+	rotating := len(p.Pauses) == 0 && !l.lastPause.IsZero() && now.Sub(l.lastPause).Minutes() < pm
+	y, mo, d := now.Date()
+	midnight := time.Date(y, mo, d, 0, 0, 0, 0, now.Location())
+	plan := map[string]PlannedPause{}
+	for _, pp := range p.Pauses {
+		due := midnight.Add(pp.At)
+		if last, ok := l.lastPauseOf[pp.Counter]; ok && !last.Before(due) {
+			continue // taken
+		}
+		plan[pp.Counter] = pp
+	}
+	for i, c := range in.Counters {
+		pc := &pcounter{c: c, n: i, pauseAt: math.NaN()}
+		switch c.State {
+		case CounterClosed:
+			continue
+		case CounterPaused:
+			length := pm
+			if pp, ok := l.planned(p.Pauses, c.ID); ok {
+				length = pp.Length.Minutes()
+			}
+			rest := length - now.Sub(c.Since).Minutes()
+			pc.free = math.Max(rest, 1)
+			pc.rotates = rotating
+		case CounterOpen:
+			if t := in.Busy[c.ID]; t != nil {
+				pc.free = l.residual(t, now)
+			}
+			if rotating && !l.pausedToday[c.ID] {
+				pausers = append(pausers, pc)
+			}
+			if pp, ok := plan[c.ID]; ok {
+				pc.pauseAt = math.Max(midnight.Add(pp.At).Sub(now).Minutes(), 0)
+				pc.pauseLen = pp.Length.Minutes()
+			}
+		}
+		pc.idle = pc.free
+		if pc.free == 0 {
+			pc.idle = -now.Sub(c.Since).Minutes()
+		}
+		cs = append(cs, pc)
+	}
+	// The counters in service free up in some order: the i-th of n to
+	// free gets the (i+1)/(n+1) quantile of its own remaining time rather
+	// than its mean, since the first of many to free comes much sooner
+	// than any one's mean.
+	{
+		var busy []*pcounter
+		for _, pc := range cs {
+			if t := in.Busy[pc.c.ID]; t != nil && pc.c.State == CounterOpen {
+				if _, ok := l.residualAt(t, now, 0.5); ok {
+					busy = append(busy, pc)
+				}
+			}
+		}
+		sort.SliceStable(busy, func(i, j int) bool { return busy[i].free < busy[j].free })
+		for i, pc := range busy {
+			q := float64(i+1) / float64(len(busy)+1)
+			pc.free, _ = l.residualAt(in.Busy[pc.c.ID], now, q)
+			pc.idle = pc.free
+		}
+	}
+	rotate := func(at float64) {
+		if len(pausers) > 0 {
+			pausers[0].pauseAt = at
+			pausers = pausers[1:]
+		}
+	}
+	for _, pc := range cs {
+		if pc.rotates {
+			rotate(pc.free)
+		}
+	}
+	called := 0
+	for called < nReal {
+		// The counter free first (longest idle first among equals).
+		var c *pcounter
+		for _, x := range cs {
+			if x.off {
+				continue
+			}
+			if c == nil || x.free < c.free || (x.free == c.free && (x.idle < c.idle || (x.idle == c.idle && x.n < c.n))) {
+				c = x
+			}
+		}
+		if c == nil || c.free >= H {
+			break
+		}
+		tau := c.free
+		if c.pauseAt <= tau {
+			c.pauseAt = math.NaN()
+			length := pm
+			if c.pauseLen > 0 {
+				length = c.pauseLen
+			}
+			c.free = tau + length
+			c.idle = c.free
+			rotate(c.free)
+			continue
+		}
+		genUntil(tau)
+		// Expected tickets that have arrived join the pool.
+		k := 0
+		for _, f := range future {
+			if f.arr <= tau {
+				pool = append(pool, f)
+			} else {
+				future[k] = f
+				k++
+			}
+		}
+		future = future[:k]
+		var elig []*Ticket
+		idx := map[*Ticket]int{}
+		for i, x := range pool {
+			if Eligible(c.c, x.t) {
+				idx[x.t] = i
+				elig = append(elig, x.t)
+			}
+		}
+		if len(elig) == 0 {
+			// Idle until something it may serve arrives.
+			nextArr := math.Inf(1)
+			for _, f := range future {
+				if f.arr < nextArr && Eligible(c.c, f.t) {
+					nextArr = f.arr
+				}
+			}
+			for _, s := range svcs {
+				if c.c.serves(s) && next[s] < nextArr {
+					nextArr = next[s]
+				}
+			}
+			if math.IsInf(nextArr, 1) || nextArr >= H {
+				c.off = true
+				continue
+			}
+			c.free, c.idle = nextArr, nextArr
+			continue
+		}
+		t := pol.Pick(at(tau), c.c, elig)
+		if t == nil {
+			c.free, c.idle = tau+1, tau+1
+			continue
+		}
+		i := idx[t]
+		x := pool[i]
+		pool[i] = pool[len(pool)-1]
+		pool = pool[:len(pool)-1]
+		work := x.work
+		if x.real {
+			called++
+			out[t.ID] = time.Duration(tau * float64(time.Minute))
+			if t.Slot != nil {
+				work = l.mean(t.Service)
+			} else {
+				work = l.walkInWork(t.Service, x.wait+tau)
+			}
+		}
+		c.free = tau + work
+		c.idle = c.free
+	}
+	for _, q := range in.Queues {
+		for _, t := range q {
+			if _, ok := out[t.ID]; !ok {
+				out[t.ID] = horizon
+			}
+		}
+	}
+	l.record(in, out)
+	for id, d := range out {
+		out[id] = l.correct(d)
+	}
+	return out
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[i:])
+}
