@@ -47,6 +47,27 @@ type EWTScore struct {
 	errs, abs                      []float64
 	sumActual, sumAbs, sumSq, sumE float64
 	nWithin, nUnder                int
+	// calib sums the actual waits by predicted wait (calibBin-minute bins,
+	// the last one open-ended) for the predicted-against-actual plot.
+	calibSum [calibBins]float64
+	calibN   [calibBins]int
+}
+
+const (
+	calibBin  = 2.0 // minutes
+	calibBins = 31  // 0–60 min, and 60 and beyond
+)
+
+// Calibration returns, per bin of predicted wait with at least minN
+// tickets, the bin's middle and the mean actual wait of its tickets.
+func (s *EWTScore) Calibration(minN int) (pred, actual []float64) {
+	for b := range calibBins - 1 {
+		if s.calibN[b] >= minN && s.calibN[b] > 0 {
+			pred = append(pred, (float64(b)+0.5)*calibBin)
+			actual = append(actual, s.calibSum[b]/float64(s.calibN[b]))
+		}
+	}
+	return pred, actual
 }
 
 func (s *EWTScore) add(pred, actual float64) {
@@ -63,6 +84,12 @@ func (s *EWTScore) add(pred, actual float64) {
 	if e < -5 {
 		s.nUnder++
 	}
+	b := calibBins - 1
+	if pred >= 0 && pred < calibBin*(calibBins-1) {
+		b = int(pred / calibBin)
+	}
+	s.calibSum[b] += actual
+	s.calibN[b]++
 }
 
 func (s *EWTScore) finish() {

@@ -126,9 +126,11 @@ func TestMainWritesReport(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	for _, ext := range []string{".md", ".csv", ".json"} {
-		if _, err := os.Stat(filepath.Join(dir, "S1-light"+ext)); err != nil {
+	for _, ext := range []string{".md", ".csv", ".json", "-waits.png", "-sl15-days.png", "-ewt.png", "-ewt-calibration.png"} {
+		if fi, err := os.Stat(filepath.Join(dir, "S1-light"+ext)); err != nil {
 			t.Error(err)
+		} else if fi.Size() == 0 {
+			t.Errorf("%s is empty", fi.Name())
 		}
 	}
 	if !strings.Contains(out.String(), "Table A") || !strings.Contains(errb.String(), "day 1/1") {
@@ -180,5 +182,32 @@ func TestMainDumpVisitors(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "13,W,8,ID,0,0.035284175,,16.920051983,54.915194322,0") {
 		t.Fatal("dump lacks a §4.7 line")
+	}
+}
+
+// The predicted-against-actual bins: the mean actual wait of the tickets
+// told a wait in each 2-minute bin, bins too thin left out, the last one
+// (60 min and beyond) never drawn.
+func TestEWTCalibration(t *testing.T) {
+	var s EWTScore
+	for range 20 {
+		s.add(1, 3)   // bin 0–2: told 1, waited 3
+		s.add(5.9, 5) // bin 4–6
+		s.add(5, 7)
+		s.add(75, 80) // open-ended bin
+	}
+	s.add(9, 9) // bin 8–10: one ticket only
+	pred, actual := s.Calibration(20)
+	want := [][2]float64{{1, 3}, {5, 6}}
+	if len(pred) != len(want) {
+		t.Fatalf("bins %v %v, want %v", pred, actual, want)
+	}
+	for i, w := range want {
+		if math.Abs(pred[i]-w[0]) > 1e-9 || math.Abs(actual[i]-w[1]) > 1e-9 {
+			t.Errorf("bin %d: (%v, %v), want %v", i, pred[i], actual[i], w)
+		}
+	}
+	if p, _ := s.Calibration(1); len(p) != 3 {
+		t.Errorf("with one ticket enough: %v, want 3 bins", p)
 	}
 }
