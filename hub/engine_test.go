@@ -671,3 +671,25 @@ func TestSlowSubscriberDropped(t *testing.T) {
 	require.True(t, slow.Dropped())
 	fast.Close()
 }
+
+// Before the office opens (every counter closed) the first citizens are
+// told the wait as if the counters opened now: not the projection's
+// horizon, and no overload advice. Once one desk is open and forty wait,
+// the estimate is long and the advice is given.
+func TestEstimateBeforeOpening(t *testing.T) {
+	e := newEnv(t)
+	first := e.issue("certificati", hub.PriorityNone)
+	v, err := e.eng.Ticket(first.ID)
+	require.NoError(t, err)
+	require.Less(t, v.EWT, 15*time.Minute, "the first citizen before opening")
+	require.False(t, v.Advice())
+	for range 40 {
+		e.issue("certificati", hub.PriorityNone)
+	}
+	e.open1("1", "clerk01")
+	last := e.issue("certificati", hub.PriorityNone)
+	v, err = e.eng.Ticket(last.ID)
+	require.NoError(t, err)
+	require.Greater(t, v.EWT, hub.AdviceWait)
+	require.True(t, v.Advice())
+}

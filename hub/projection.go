@@ -167,11 +167,21 @@ func (p *ProjectionEstimator) Estimate(in EstimateInput) map[string]time.Duratio
 		}
 		plan[pp.Counter] = pp
 	}
+	// Before the office opens (every counter closed) the first citizens
+	// are told the wait as if the counters opened now, not "never": the
+	// day's staffing is the site's, and an estimate of the horizon would
+	// send them home with the overload advice.
+	opening := true
+	for _, c := range in.Counters {
+		opening = opening && c.State == CounterClosed
+	}
 	for i, c := range in.Counters {
 		pc := &pcounter{c: c, n: i, pauseAt: math.NaN()}
 		switch c.State {
 		case CounterClosed:
-			continue
+			if !opening {
+				continue
+			}
 		case CounterPaused:
 			length := pm
 			if pp, ok := l.planned(p.Pauses, c.ID); ok {

@@ -631,3 +631,32 @@ func TestBrowserCatalogueSwitches(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// An overloaded office: with forty people ahead and one desk open the
+// estimate passes 45 minutes, and the ticket screen advises booking or
+// coming back later, in both languages; an empty office gives no advice.
+func TestBrowserOverloadAdvice(t *testing.T) {
+	h := startHub(t, kiosk.Config{})
+	ctx := openKiosk(t, h, "totem-1", "demo-totem-1", portraitW, portraitH)
+	takeTicket(t, ctx, "documenti", "certificati", "none")
+	assert.False(t, eval[bool](t, ctx, `document.querySelector('#t-advice').checkVisibility()`), "no advice with nobody ahead")
+	click(t, ctx, "#t-done")
+	onScreen(t, ctx, "s-start")
+
+	bg := context.Background()
+	for range 40 {
+		_, _, err := h.Engine.Issue(bg, hub.IssueRequest{Service: "certificati", By: "totem-2"})
+		require.NoError(t, err)
+	}
+	_, err := h.Engine.OpenCounter(bg, "1", "clerk01")
+	require.NoError(t, err)
+	number := takeTicket(t, ctx, "documenti", "certificati", "none")
+	v, err := h.Engine.Ticket(findTicket(t, h, number).ID)
+	require.NoError(t, err)
+	require.Greater(t, v.EWT, hub.AdviceWait, "the estimate with forty ahead and one desk")
+	waitFor(t, ctx, "the advice", `document.querySelector('#t-advice').checkVisibility()`, wait)
+	assert.Contains(t, text(t, ctx, "#t-advice"), "prenotare un appuntamento o tornare più tardi")
+	click(t, ctx, "#lang")
+	waitFor(t, ctx, "English", `document.documentElement.lang === 'en'`, wait)
+	assert.Contains(t, text(t, ctx, "#t-advice"), "book an appointment or come back later")
+}
