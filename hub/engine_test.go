@@ -693,3 +693,26 @@ func TestEstimateBeforeOpening(t *testing.T) {
 	require.Greater(t, v.EWT, hub.AdviceWait)
 	require.True(t, v.Advice())
 }
+
+// A queue deeper than the projection replays one by one: the tickets
+// beyond it follow at the projected pace, later ones later, not all at
+// the horizon.
+func TestEstimateBeyondProjectionDepth(t *testing.T) {
+	e := newEnv(t)
+	var ids []string
+	for range 260 {
+		ids = append(ids, e.issue("certificati", hub.PriorityNone).ID)
+	}
+	for _, c := range []string{"1", "2", "3", "4"} {
+		e.open1(c, "clerk0"+c)
+	}
+	prev := time.Duration(-1)
+	for i, id := range ids {
+		v, err := e.eng.Ticket(id)
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, v.EWT, prev, "ticket %d of %d", i+1, len(ids))
+		prev = v.EWT
+	}
+	require.Less(t, prev, 8*time.Hour, "the last of 260 is estimated, not left at the horizon")
+	require.Greater(t, prev, 2*time.Hour)
+}
