@@ -50,14 +50,7 @@ func TestBrowserPhoneCaseToSportelloToCzRM(t *testing.T) {
 			PollInterval: 5 * time.Millisecond, NoReconcile: true,
 			Reduce: func(ctx context.Context, id string) error { return eng.ReduceCitizen(ctx, id) }})
 		require.NoError(t, err)
-		history := func(ctx context.Context, cf string) ([]desk.HistoryEntry, bool, error) {
-			es, known, err := up.CitizenHistory(ctx, cf)
-			out := make([]desk.HistoryEntry, len(es))
-			for i, e := range es {
-				out[i] = desk.HistoryEntry(e)
-			}
-			return out, known, err
-		}
+		history := up.CitizenHistory
 		return []func(*echo.Echo){
 			desk.Mount(desk.Config{Engine: eng, Accounts: h.Accounts, Refresh: time.Second, History: history}),
 			kiosk.Mount(kiosk.Config{Engine: eng, PublicURL: h.URL}),

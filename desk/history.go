@@ -10,32 +10,17 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// HistoryEntry is one contact of the citizen with the city on any
-// channel, as the CzRM records it (crmsync.HistoryEntry).
-type HistoryEntry struct {
-	When     time.Time `json:"when"`
-	Kind     string    `json:"kind"`
-	Channel  string    `json:"channel,omitempty"`
-	Title    string    `json:"title,omitempty"`
-	Number   string    `json:"number,omitempty"`
-	Status   string    `json:"status,omitempty"`
-	Label    string    `json:"status_label,omitempty"`
-	Open     bool      `json:"open"`
-	Outcomes []string  `json:"outcomes,omitempty"`
-	CaseID   string    `json:"case_id"`
-}
-
 // HistoryFunc fetches a citizen's CzRM timeline by fiscal code (the hub
 // wires crmsync's binding in).
-type HistoryFunc func(ctx context.Context, fiscalCode string) (entries []HistoryEntry, known bool, err error)
+type HistoryFunc func(ctx context.Context, fiscalCode string) (entries []hub.HistoryEntry, known bool, err error)
 
 type historyJSON struct {
 	// Available is false when the hub has no CzRM, or the visit carries
 	// no fiscal code (or no longer: it was reduced).
-	Available bool           `json:"available"`
-	Known     bool           `json:"known"`
-	Entries   []HistoryEntry `json:"entries"`
-	Error     string         `json:"error,omitempty"`
+	Available bool               `json:"available"`
+	Known     bool               `json:"known"`
+	Entries   []hub.HistoryEntry `json:"entries"`
+	Error     string             `json:"error,omitempty"`
 }
 
 // history serves GET /desk/history?ticket=ID: the CzRM history of the
@@ -58,7 +43,7 @@ func (p *pages) history(c echo.Context) error {
 	if tv == nil {
 		return hub.Errorf(hub.KindForbidden, "not_at_counter", "the ticket is not the current one at your place")
 	}
-	out := historyJSON{Entries: []HistoryEntry{}}
+	out := historyJSON{Entries: []hub.HistoryEntry{}}
 	cz := tv.Ticket.Citizen
 	if p.cfg.History == nil || cz == nil || cz.FiscalCode == "" {
 		return c.JSON(http.StatusOK, out)

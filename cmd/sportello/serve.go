@@ -257,7 +257,7 @@ func startHub(ctx context.Context, cfg *serveConfig, log *slog.Logger) (*running
 		if err != nil {
 			return fail(fmt.Errorf("--czrm: %w", err))
 		}
-		history = deskHistory(up)
+		history = up.CitizenHistory
 		worker, err = crmsync.New(crmsync.Config{Store: store, Upsert: up, Open311: o311, Location: site.Location(), Logger: log,
 			AttemptTimeout: cfg.SyncTimeout, BackoffCap: cfg.SyncRetryMax, BreakerCooldown: cfg.SyncCooldown, OutboxRetention: cfg.SyncOutboxKeep,
 			OnReportDelivered: func(protocol, id string) error {
@@ -477,18 +477,5 @@ func czrmHealth(w *crmsync.Worker) func() httpapi.CzRMHealth {
 			h.OldestPending = time.Since(*st.OldestPendingAt)
 		}
 		return h
-	}
-}
-
-// deskHistory gives the clerk's desk the citizen's CzRM timeline through
-// the upsert binding.
-func deskHistory(up *crmsync.UpsertClient) desk.HistoryFunc {
-	return func(ctx context.Context, cf string) ([]desk.HistoryEntry, bool, error) {
-		es, known, err := up.CitizenHistory(ctx, cf)
-		out := make([]desk.HistoryEntry, len(es))
-		for i, e := range es {
-			out[i] = desk.HistoryEntry(e)
-		}
-		return out, known, err
 	}
 }

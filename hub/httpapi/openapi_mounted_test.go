@@ -63,14 +63,7 @@ func newOAPages(t *testing.T) (*oaPages, hubOption) {
 		go func() { done <- w.Run(ctx) }()
 		t.Cleanup(func() { cancel(); <-done })
 		return []func(*echo.Echo){
-			desk.Mount(desk.Config{Engine: th.Engine, Accounts: th.Acc, History: func(ctx context.Context, cf string) ([]desk.HistoryEntry, bool, error) {
-				es, known, err := up.CitizenHistory(ctx, cf)
-				out := make([]desk.HistoryEntry, len(es))
-				for i, e := range es {
-					out[i] = desk.HistoryEntry(e)
-				}
-				return out, known, err
-			}}),
+			desk.Mount(desk.Config{Engine: th.Engine, Accounts: th.Acc, History: up.CitizenHistory}),
 			kiosk.Mount(kiosk.Config{Engine: th.Engine, PublicURL: th.URL}),
 			display.Mount(display.Config{Engine: th.Engine, Version: "test"}),
 			crmsync.Mount(w),
