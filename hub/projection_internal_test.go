@@ -169,7 +169,7 @@ func TestAdvice(t *testing.T) {
 // estimates) still teaches its service time and that its holder was
 // there; a no-show teaches the time lost calling. A closed visit that
 // changes again (rated) is not counted twice.
-func testLearnerLearnsFromClosedTickets(t *testing.T) {
+func TestLearnerLearnsFromClosedTickets(t *testing.T) {
 	o := newProjectionOffice(1, 2)
 	in := o.input(FIFOPolicy{})
 	l := newLearner(in)
