@@ -28,6 +28,16 @@ type Config struct {
 	// Estimator computes waiting-time estimates. Defaults to a
 	// ProjectionEstimator seeded with the services' typical times.
 	Estimator Estimator
+	// AsyncEstimates computes the estimates on a goroutine of their own
+	// after each commit instead of on the writer, so that no command
+	// waits for a projection (see estimateworker.go). A new ticket still
+	// waits for its own estimate, up to EstimateWait. The policy must be
+	// a PolicyCopier; otherwise the estimates stay on the writer. The
+	// simulator leaves it off: on the writer the results are exact.
+	AsyncEstimates bool
+	// EstimateWait bounds how long issuing a ticket waits for its
+	// estimate with AsyncEstimates. Default 2 s.
+	EstimateWait time.Duration
 	// AutoNoShowRecalls turns a ticket into a no-show when it is recalled
 	// more than this many times; 0 disables it.
 	AutoNoShowRecalls int
@@ -85,6 +95,10 @@ type Engine struct {
 	notice       Text
 	stats        *serviceStats
 	view         *queueView
+	// With AsyncEstimates: the worker, and a channel closed (and
+	// replaced) each time it lays new estimates over the view.
+	estw     *estimateWorker
+	estReady chan struct{}
 
 	cmds      chan *command
 	done      chan struct{}
@@ -159,7 +173,21 @@ func New(cfg Config) (*Engine, error) {
 	if e.est == nil {
 		e.est = NewProjectionEstimator()
 	}
+	if cfg.EstimateWait <= 0 {
+		e.cfg.EstimateWait = 2 * time.Second
+	}
+	if cfg.AsyncEstimates {
+		if _, ok := e.policyFor(cfg.Site).(PolicyCopier); ok {
+			e.estw = newEstimateWorker(e, e.est)
+			e.estReady = make(chan struct{})
+		} else {
+			e.log.Warn("the policy cannot be copied: estimates stay on the writer", "policy", e.policyFor(cfg.Site).Name())
+		}
+	}
 	if err := e.reload(); err != nil {
+		if e.estw != nil {
+			e.estw.closeOnce()
+		}
 		return nil, err
 	}
 	e.wg.Add(1)
@@ -185,6 +213,14 @@ func (e *Engine) Policy() Policy {
 	return e.policy
 }
 
+// policyFor is the policy for site: PolicyFor's when set, else Policy.
+func (e *Engine) policyFor(site *Site) Policy {
+	if e.cfg.PolicyFor != nil {
+		return e.cfg.PolicyFor(site)
+	}
+	return e.cfg.Policy
+}
+
 func (e *Engine) day(t time.Time) string {
 	return t.In(e.loc).Format("2006-01-02")
 }
@@ -205,9 +241,7 @@ func (e *Engine) reload() error {
 	defer e.mu.Unlock()
 	e.site, e.catalogue = site, st.Catalogue.clone()
 	e.cur.Store(site)
-	if e.cfg.PolicyFor != nil {
-		e.policy = e.cfg.PolicyFor(site)
-	}
+	e.policy = e.policyFor(site)
 	e.lastSeq = st.LastSeq
 	e.tickets = make(map[string]*Ticket, len(st.Tickets))
 	e.byToken = make(map[string]string, len(st.Tickets))
@@ -250,6 +284,13 @@ func (e *Engine) reload() error {
 	for _, ev := range st.RecentCalls {
 		e.appendCall(ev)
 	}
+	if e.estw != nil {
+		all := make([]*Ticket, 0, len(e.tickets))
+		for _, t := range e.tickets {
+			all = append(all, t)
+		}
+		e.estw.tickets(all, true)
+	}
 	e.refreshView(now)
 	return nil
 }
@@ -279,6 +320,9 @@ func (e *Engine) evictPastDays(today string) {
 func (e *Engine) Close() error {
 	e.closeOnce.Do(func() { close(e.done) })
 	e.wg.Wait()
+	if e.estw != nil {
+		e.estw.closeOnce()
+	}
 	e.feed.Close()
 	return nil
 }
@@ -381,6 +425,9 @@ func (e *Engine) runGroup(group []*command) {
 		if ev.Type == EventTicketCalled || ev.Type == EventTicketRecalled {
 			e.appendCall(ev)
 		}
+	}
+	if e.estw != nil {
+		e.estw.tickets(batch.Tickets, false)
 	}
 	e.refreshView(e.clock())
 	// Queue figures in ticket events are taken after the whole group, so

@@ -41,8 +41,10 @@ func openBenchEngine(b *testing.B, mutate func(*hub.Config)) (*hub.Engine, *benc
 	}
 	commits := &benchCommits{}
 	cfg := hub.Config{
-		Site:              hub.BuiltinSite(),
-		Store:             store,
+		Site:  hub.BuiltinSite(),
+		Store: store,
+		// As `sportello serve` runs it: the estimates off the writer.
+		AsyncEstimates:    true,
 		AutoNoShowRecalls: 3,
 		Version:           "bench",
 		Logger:            benchLogger,
@@ -110,16 +112,21 @@ func reportLatencies(b *testing.B, lat []time.Duration) {
 // CallNext on the next desk in turn, then (untimed) the Finish of the
 // called ticket and the issue of a replacement ticket for the same service.
 // ns/op, p50-ms and p99-ms are the CallNext latency alone. Target: p99 ≤ 20 ms.
+// The estimates run off the writer as in `sportello serve`; the /writer
+// variants keep them on the writer, as the simulator does, for comparison.
 func BenchmarkCallNext(b *testing.B) {
 	for _, waiting := range []int{100, 1000} {
 		b.Run(fmt.Sprintf("waiting=%d", waiting), func(b *testing.B) {
-			benchCallNext(b, waiting)
+			benchCallNext(b, waiting, nil)
+		})
+		b.Run(fmt.Sprintf("waiting=%d/writer", waiting), func(b *testing.B) {
+			benchCallNext(b, waiting, func(c *hub.Config) { c.AsyncEstimates = false })
 		})
 	}
 }
 
-func benchCallNext(b *testing.B, waiting int) {
-	eng, _ := openBenchEngine(b, nil)
+func benchCallNext(b *testing.B, waiting int, mutate func(*hub.Config)) {
+	eng, _ := openBenchEngine(b, mutate)
 	ctx := context.Background()
 	desks, services := benchDesks(eng.Site())
 	for i, d := range desks {

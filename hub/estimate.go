@@ -27,6 +27,15 @@ type EstimateInput struct {
 	Policy Policy
 	// Office is the rest of the office state (bookings to come).
 	Office OfficeState
+
+	// Off the writer (Config.AsyncEstimates) the tickets are copies that
+	// each commit replaces: tickets is the worker's copy of the day's
+	// tickets, for estimators that follow a ticket after it left the
+	// queue, and changed are those that changed since the last estimate,
+	// by arrival, so that one issued and called in between is still
+	// counted. On the writer both are nil: the tickets are the engine's.
+	tickets map[string]*Ticket
+	changed []*Ticket
 }
 
 // CapacityEstimator spreads each counter's capacity over the services it
@@ -152,10 +161,14 @@ func (v *queueView) entry(service string) QueueEntry {
 			q.LongestWaitMin = w
 		}
 	}
-	if len(tickets) > 0 {
-		// The wait a citizen taking a ticket now should expect: that of a
-		// ticket behind the whole queue.
-		q.EWTMin = ceilMinutes(v.ewt[tickets[len(tickets)-1].ID])
+	// The wait a citizen taking a ticket now should expect: that of a
+	// ticket behind the whole queue. Off the writer the newest tickets
+	// may not have their estimate yet: the last one that has stands in.
+	for i := len(tickets) - 1; i >= 0; i-- {
+		if d, ok := v.ewt[tickets[i].ID]; ok {
+			q.EWTMin = ceilMinutes(d)
+			break
+		}
 	}
 	return q
 }
@@ -214,6 +227,27 @@ func (e *Engine) refreshView(now time.Time) {
 			busy[c.ID] = t
 		}
 	}
+	if e.estw != nil {
+		// Off the writer: the last estimates counted down until the
+		// worker has projected this state.
+		if prev := e.view; prev != nil {
+			v.estAt = prev.estAt
+			v.ewt = make(map[string]time.Duration, len(v.position))
+			el := now.Sub(prev.at)
+			for id := range v.position {
+				if d, ok := prev.ewt[id]; ok {
+					v.ewt[id] = max(d-el, 0)
+				}
+			}
+		} else {
+			v.ewt = map[string]time.Duration{}
+		}
+		if prev := e.view; prev == nil || !e.reuseEstimates(prev, v, now) {
+			e.estw.submit(e.asyncJob(now, v, office))
+		}
+		e.view = v
+		return
+	}
 	if prev := e.view; prev != nil && e.reuseEstimates(prev, v, now) {
 		// Nothing the estimates depend on changed but the clock: count
 		// down, and project again at least once a minute.
@@ -242,7 +276,7 @@ func (e *Engine) refreshView(now time.Time) {
 // down: only for a costly estimator (the projection), within a minute of
 // the last projection, with the same waiting tickets and counter states.
 func (e *Engine) reuseEstimates(prev, v *queueView, now time.Time) bool {
-	if _, ok := e.est.(*ProjectionEstimator); !ok {
+	if _, ok := e.est.(*ProjectionEstimator); !ok && e.estw == nil {
 		return false
 	}
 	if prev.ewt == nil || now.Before(prev.at) || now.Sub(prev.estAt) >= time.Minute || len(prev.position) != len(v.position) || len(prev.states) != len(v.states) {

@@ -28,6 +28,7 @@ type learner struct {
 	checkins         float64
 	offset           moments // check-in − slot, minutes
 	tracked          map[string]*track
+	seen             map[string]bool    // every ticket tracked today
 	rate             map[string]float64 // walk-ins per minute, by service
 	noShows          float64
 	errs             [len(biasBands) + 1][]float64 // the same, sorted
@@ -70,7 +71,7 @@ func newLearner(in EstimateInput) *learner {
 	return &learner{
 		day: in.Now.YearDay(), year: in.Now.Year(), site: in.Site,
 		svc: map[string]*moments{}, paused: map[string]time.Time{}, pausedToday: map[string]bool{}, lastPauseOf: map[string]time.Time{}, arrivals: map[string][]time.Time{},
-		tracked: map[string]*track{}, rate: map[string]float64{},
+		tracked: map[string]*track{}, seen: map[string]bool{}, rate: map[string]float64{},
 	}
 }
 
@@ -195,24 +196,16 @@ func (l *learner) observe(in EstimateInput) {
 	now := in.Now
 	for _, q := range in.Queues {
 		for _, t := range q {
-			if _, ok := l.tracked[t.ID]; ok {
-				continue
-			}
-			tr := &track{t: t, walkIn: t.Slot == nil}
-			l.tracked[t.ID] = tr
-			if t.Slot != nil {
-				l.checkins++
-				l.offset.add(t.IssuedAt.Sub(*t.Slot).Minutes())
-				continue
-			}
-			l.walkins++
-			if t.Prio != PriorityNone && t.Prio != "" {
-				l.prios++
-			}
-			if l.first.IsZero() {
-				l.first = t.IssuedAt
-			}
-			l.arrivals[t.Service] = append(l.arrivals[t.Service], t.IssuedAt)
+			l.arrive(t)
+		}
+	}
+	// Off the writer: tickets that joined and left the queue between two
+	// estimates, or were there before a restart, count as well.
+	for _, t := range in.changed {
+		// Once: a closed visit changes again when it is rated or its
+		// personal data is reduced.
+		if !l.seen[t.ID] && t.Status != StatusCancelled && t.IssuedAt.YearDay() == now.YearDay() && t.IssuedAt.Year() == now.Year() {
+			l.arrive(t)
 		}
 	}
 	ids := make([]string, 0, len(l.tracked))
@@ -222,11 +215,19 @@ func (l *learner) observe(in EstimateInput) {
 	sort.Strings(ids)
 	for _, id := range ids {
 		tr := l.tracked[id]
+		if cur, ok := in.tickets[id]; ok {
+			tr.t = cur // the worker's copies are replaced, not changed
+		}
 		t := tr.t
 		if t.Status == StatusWaiting {
 			continue
 		}
 		s := t.current()
+		if s == nil && len(t.Steps) > 0 {
+			// Closed since the last look: what it tells is in its last
+			// step (current is only the open one).
+			s = &t.Steps[len(t.Steps)-1]
+		}
 		if s == nil || t.Status == StatusCancelled {
 			delete(l.tracked, id)
 			continue
@@ -301,6 +302,38 @@ func (l *learner) observe(in EstimateInput) {
 		l.arrivals[s] = ts
 		l.rate[s] = float64(len(ts)) / span
 	}
+}
+
+// arrive starts tracking t, counting it as a check-in or a walk-in.
+func (l *learner) arrive(t *Ticket) {
+	if _, ok := l.tracked[t.ID]; ok {
+		return
+	}
+	tr := &track{t: t, walkIn: t.Slot == nil}
+	l.tracked[t.ID] = tr
+	l.seen[t.ID] = true
+	if t.Slot != nil {
+		l.checkins++
+		l.offset.add(t.IssuedAt.Sub(*t.Slot).Minutes())
+		return
+	}
+	l.walkins++
+	if t.Prio != PriorityNone && t.Prio != "" {
+		l.prios++
+	}
+	if l.first.IsZero() || t.IssuedAt.Before(l.first) {
+		l.first = t.IssuedAt
+	}
+	// By issue time: off the writer tickets may come out of order.
+	ts := l.arrivals[t.Service]
+	i := len(ts)
+	for i > 0 && ts[i-1].After(t.IssuedAt) {
+		i--
+	}
+	ts = append(ts, time.Time{})
+	copy(ts[i+1:], ts[i:])
+	ts[i] = t.IssuedAt
+	l.arrivals[t.Service] = ts
 }
 
 // record keeps the raw estimate of each ticket the first time it is seen:

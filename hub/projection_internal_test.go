@@ -163,3 +163,41 @@ func TestAdvice(t *testing.T) {
 		require.Equal(t, tc.want, TicketView{Ticket: tk, Position: tc.pos, EWT: tc.ewt}.Advice(), "ewt %s position %d", tc.ewt, tc.pos)
 	}
 }
+
+// TestLearnerLearnsFromClosedTickets: a visit the learner last saw
+// waiting and next sees closed (called, served and finished between two
+// estimates) still teaches its service time and that its holder was
+// there; a no-show teaches the time lost calling. A closed visit that
+// changes again (rated) is not counted twice.
+func TestLearnerLearnsFromClosedTickets(t *testing.T) {
+	o := newProjectionOffice(1, 2)
+	in := o.input(FIFOPolicy{})
+	l := newLearner(in)
+	l.observe(in)
+	require.Len(t, l.tracked, 2)
+	done, gone := o.queue[0], o.queue[1]
+	called, started, ended := o.now.Add(time.Minute), o.now.Add(2*time.Minute), o.now.Add(14*time.Minute)
+	done.Status = StatusDone
+	done.Steps = []Step{{Service: "a", CalledAt: called, StartedAt: &started, EndedAt: &ended, EndedBy: "finished"}}
+	noShowEnd := ended.Add(3 * time.Minute)
+	gone.Status = StatusNoShow
+	gone.Steps = []Step{{Service: "a", CalledAt: ended, EndedAt: &noShowEnd, EndedBy: "no_show"}}
+	o.queue = nil
+	o.now = noShowEnd
+	in = o.input(FIFOPolicy{})
+	in.changed = []*Ticket{done, gone}
+	l.observe(in)
+	require.Empty(t, l.tracked)
+	require.NotNil(t, l.svc["a"], "the service time is learnt")
+	require.EqualValues(t, 1, l.svc["a"].cnt)
+	require.InDelta(t, 12, l.svc["a"].sum(), 1e-9)
+	require.InDelta(t, 3, l.absent.sum(), 1e-9, "the time lost on the no-show")
+	require.Equal(t, 1.0, l.present[0]+l.present[1]+l.present[2]+l.present[3]+l.present[4])
+	require.Equal(t, 2.0, l.calledN[0]+l.calledN[1]+l.calledN[2]+l.calledN[3]+l.calledN[4])
+	// Rated later: it changes again, and is not a new arrival.
+	walkins := l.walkins
+	in.changed = []*Ticket{done}
+	l.observe(in)
+	require.Equal(t, walkins, l.walkins)
+	require.EqualValues(t, 1, l.svc["a"].cnt)
+}

@@ -282,6 +282,8 @@ func startHub(ctx context.Context, cfg *serveConfig, log *slog.Logger) (*running
 		PolicyFor: func(s *hub.Site) hub.Policy {
 			return hub.FairPolicyFor(s, hub.FairPolicyConfig{MaxWait: cfg.MaxWait})
 		},
+		// The projection off the writer: a call-next never waits for it.
+		AsyncEstimates:    true,
 		AutoNoShowRecalls: cfg.NoShowAt,
 		PublicURL:         public,
 		Version:           version,

@@ -79,7 +79,7 @@ func (h *Hub) open(o Options) error {
 		store.Close()
 		return err
 	}
-	eng, err := hub.New(hub.Config{Site: site, Store: store, Clock: o.Clock, AutoNoShowRecalls: 3, PublicURL: h.URL, Version: "test", Logger: Quiet})
+	eng, err := hub.New(hub.Config{Site: site, Store: store, Clock: o.Clock, AsyncEstimates: true, AutoNoShowRecalls: 3, PublicURL: h.URL, Version: "test", Logger: Quiet})
 	if err != nil {
 		store.Close()
 		return err
