@@ -58,6 +58,9 @@ type ReplayDay struct {
 	// Estimated lists, per front-office service id, how the duration of
 	// tickets that were never served was set.
 	Estimated map[string]string
+	// closedAt is when the day's tickets were closed: the end-of-day
+	// sweep, or the day's last event when there was none.
+	closedAt time.Time
 }
 
 // ReplayCounts are what the reconstruction found and how it treated it.
@@ -259,18 +262,28 @@ func (r *ReplayDay) reconstruct(evs []hub.Event, state *hub.State, dayStart, day
 	counterEvs := map[string][]hub.Event{}
 	var noShowGaps []float64
 	c := &r.Counts
+	// lastAt is the day's last event: of its counters or its tickets.
+	// closedAt is the end-of-day sweep that closed the day's tickets.
+	var lastAt, closedAt time.Time
 	for _, e := range evs {
 		d := e.Data
 		switch e.Type {
 		case hub.EventCounterOpened, hub.EventCounterPaused, hub.EventCounterClosed:
 			if in(e.At) {
 				counterEvs[d.Counter] = append(counterEvs[d.Counter], e)
+				lastAt = e.At
+			}
+			continue
+		case hub.EventDayClosed:
+			if closedAt.IsZero() && len(order) > 0 && !e.At.Before(order[len(order)-1].issued) {
+				closedAt = e.At
 			}
 			continue
 		case hub.EventTicketIssued:
 			if !in(e.At) {
 				continue
 			}
+			lastAt = e.At
 			sv, ok := site.Service(d.Service)
 			if !ok {
 				c.UnknownService++
@@ -285,6 +298,7 @@ func (r *ReplayDay) reconstruct(evs []hub.Event, state *hub.State, dayStart, day
 		if v == nil || v.end != "" {
 			continue
 		}
+		lastAt = e.At
 		closeStep := func() {
 			if !v.segFrom.IsZero() {
 				v.served += e.At.Sub(v.segFrom)
@@ -346,7 +360,6 @@ func (r *ReplayDay) reconstruct(evs []hub.Event, state *hub.State, dayStart, day
 	}
 	// The events of the day end; tickets still open were never closed
 	// (the day was not ended, or it is today).
-	lastAt := evs[len(evs)-1].At
 	for _, v := range order {
 		if v.end == "" {
 			c.StillOpen++
@@ -362,6 +375,10 @@ func (r *ReplayDay) reconstruct(evs []hub.Event, state *hub.State, dayStart, day
 			}
 		}
 	}
+	if closedAt.IsZero() || closedAt.Before(lastAt) {
+		closedAt = lastAt
+	}
+	r.closedAt = closedAt
 	return r.build(order, calls, counterEvs, noShowGaps, state, dayStart, dayEnd)
 }
 
@@ -676,6 +693,9 @@ func (r *ReplayDay) build(order []*visit, calls []calledEv, counterEvs map[strin
 	sc.Close = math.Max(1, last)
 	sc.LastTicket = day.Visitors[len(day.Visitors)-1].Arrival
 	sc.StaffedAtOpen = sc.FrontCount
+	// The policies' tickets still waiting when the real day was closed
+	// are closed then too (at the simulator's next whole-minute tick).
+	sc.HardStop = math.Max(1, math.Ceil(minutesOf(r.closedAt, origin)-1e-9))
 	res.Records = recs
 	r.Scenario, r.Day, r.Actual = sc, day, res
 	return nil

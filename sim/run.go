@@ -351,7 +351,7 @@ func (d *daySim) loop(nVisitors int) error {
 		case evArrival:
 			err = d.arrive(ev.v)
 		case evTick:
-			if ev.t >= 24*60 && len(d.waiting) > 0 {
+			if ev.t >= d.sc.hardStop() && len(d.waiting) > 0 {
 				d.hardStop(ev.t)
 			}
 			d.push(ev.t+1, evTick, -1, nil)

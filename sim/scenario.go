@@ -248,6 +248,17 @@ type Scenario struct {
 	StaffedAtOpen   int
 	ServiceIndex    map[string]int
 	counterIndexMap map[string]int
+	// HardStop is when the tickets still waiting are closed unserved, in
+	// minutes since open: 0 means 24 h (README §6.8); a replay sets the
+	// minute the real day was closed.
+	HardStop float64
+}
+
+func (sc *Scenario) hardStop() float64 {
+	if sc.HardStop > 0 {
+		return sc.HardStop
+	}
+	return 24 * 60
 }
 
 // LoadScenario reads and validates a scenario file.

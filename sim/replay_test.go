@@ -1,0 +1,539 @@
+package sim
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/comune-rc/sportello/hub"
+	"github.com/comune-rc/sportello/hub/boltstore"
+)
+
+// fakeClock is the hub's injected clock, moved by the test.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) set(t time.Time) {
+	c.mu.Lock()
+	c.now = t
+	c.mu.Unlock()
+}
+
+// replayDate is the day the test hub works.
+const replayDate = "2026-12-01"
+
+// buildHubDay runs a real hub (engine on bbolt on disk, the built-in
+// site) through a small morning and returns its data directory. The
+// clerks call in ticket order, and call and start at the same instant, so
+// that pooled FCFS (R) with the same counters must do exactly the same.
+//
+//	min  (09:00 = 0)
+//	 0   counters 1 and 2 open; two bookings (09:30, and 10:00 never
+//	     comes); A001 issued, called at 1, served 0–10
+//	 1   A002 issued, called at 2, served 1–9
+//	 2   A003 issued;   9: called at 2, served 9–15   (wait 7)
+//	 4   A004 issued (elderly); 10: called at 1, 11: no-show (wait 6)
+//	11   counter 1 pauses;  20: resumes
+//	12   A005 issued;  15: called at 2, served 15–29 (wait 3)
+//	22   A006 issued, called at 1, served 22–34       (wait 0)
+//	25   the 09:30 booking checks in (A007); 29: called at 2, served 29–34
+//	27   A008 issued; 31: cancelled (walk-out after 4 min)
+//	40   counters 1 and 2 close
+//	41   A009 issued; 45: the day is closed (A009 unserved)
+func buildHubDay(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	loc, err := time.LoadLocation("Europe/Rome")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, loc)
+	clk := &fakeClock{now: t0}
+	at := func(m float64) { clk.set(t0.Add(time.Duration(m * float64(time.Minute)))) }
+	st, err := boltstore.Open(filepath.Join(dir, "sportello.db"), boltstore.Options{NoSync: true, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := hub.New(hub.Config{Site: hub.BuiltinSite(), Store: st, Clock: clk.Now, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	must := func(_ any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	issue := func(p hub.Priority, appt string) string {
+		t.Helper()
+		tk, _, err := eng.Issue(ctx, hub.IssueRequest{Service: "certificati", Priority: p, Appointment: appt, By: "totem-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tk.ID
+	}
+	call := func(counter, clerk, id string, start bool) {
+		t.Helper()
+		must(eng.CallTicket(ctx, counter, clerk, id))
+		if start {
+			must(eng.Start(ctx, counter, clerk))
+		}
+	}
+	finish := func(counter, clerk string) {
+		t.Helper()
+		must(eng.Finish(ctx, counter, clerk, hub.FinishRequest{}))
+	}
+	at(0)
+	must(eng.OpenCounter(ctx, "1", "clerk01"))
+	must(eng.OpenCounter(ctx, "2", "clerk02"))
+	booked, err := eng.Book(ctx, hub.BookRequest{Service: "certificati", Slot: t0.Add(30 * time.Minute), Channel: hub.ChannelWeb, By: "web"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(eng.Book(ctx, hub.BookRequest{Service: "certificati", Slot: t0.Add(60 * time.Minute), Channel: hub.ChannelWeb, By: "web"}))
+	a1 := issue(hub.PriorityNone, "")
+	call("1", "clerk01", a1, true)
+	at(1)
+	a2 := issue(hub.PriorityNone, "")
+	call("2", "clerk02", a2, true)
+	at(2)
+	a3 := issue(hub.PriorityNone, "")
+	at(4)
+	a4 := issue(hub.PriorityElderly, "")
+	at(9)
+	finish("2", "clerk02")
+	call("2", "clerk02", a3, true)
+	at(10)
+	finish("1", "clerk01")
+	call("1", "clerk01", a4, false)
+	at(11)
+	must(eng.NoShow(ctx, "1", "clerk01"))
+	must(eng.PauseCounter(ctx, "1", "clerk01", "break"))
+	at(12)
+	a5 := issue(hub.PriorityNone, "")
+	at(15)
+	finish("2", "clerk02")
+	call("2", "clerk02", a5, true)
+	at(20)
+	must(eng.OpenCounter(ctx, "1", "clerk01"))
+	at(22)
+	a6 := issue(hub.PriorityNone, "")
+	call("1", "clerk01", a6, true)
+	at(25)
+	a7 := issue(hub.PriorityNone, booked.Code)
+	at(27)
+	a8 := issue(hub.PriorityNone, "")
+	at(29)
+	finish("2", "clerk02")
+	call("2", "clerk02", a7, true)
+	at(31)
+	must(eng.Cancel(ctx, a8, "totem-1"))
+	at(34)
+	finish("1", "clerk01")
+	finish("2", "clerk02")
+	at(40)
+	must(eng.CloseCounter(ctx, "1", "clerk01"))
+	must(eng.CloseCounter(ctx, "2", "clerk02"))
+	at(41)
+	issue(hub.PriorityNone, "")
+	at(45)
+	if _, err := eng.EndOfDay(ctx, "fine giornata", "supervisor"); err != nil {
+		t.Fatal(err)
+	}
+	eng.Close()
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+
+func TestReplayActualAndFCFS(t *testing.T) {
+	dir := buildHubDay(t)
+	day, err := LoadReplayDay(ReplaySource{DataDir: dir, Date: replayDate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := day.Counts
+	if c.Tickets != 9 || c.WalkIns != 8 || c.Appointments != 1 || c.BookedNoShow != 1 || c.Served != 6 || c.NoShows != 1 || c.WalkOuts != 1 || c.Unserved != 1 || c.CountersUsed != 2 {
+		t.Fatalf("counts %+v", c)
+	}
+	if !near(day.AbsentCall, 1) {
+		t.Errorf("absent call %v, want the 1 min from call to no-show", day.AbsentCall)
+	}
+	// The visitors as the log has them.
+	byNum := day.Day.Visitors
+	if v := byNum[3]; !v.Priority || !v.Absent || v.Arrival != 4 {
+		t.Errorf("A004: %+v", v)
+	}
+	if v := byNum[6]; v.Kind != KindAppt || v.Slot != 30 || v.Arrival != 25 || !near(v.ServiceTime, 5) {
+		t.Errorf("the booking: %+v", v)
+	}
+	if v := byNum[7]; !near(v.Patience, 4) || !near(v.ServiceTime, 55.0/6) {
+		t.Errorf("the walk-out: patience %v, estimated duration %v (want 4 and the mean of the six measured, 55/6)", v.Patience, v.ServiceTime)
+	}
+	if len(day.Day.Bookings) != 2 || day.Day.Bookings[1].Visitor != nil || day.Day.Bookings[1].Slot != 60 {
+		t.Errorf("bookings %+v", day.Day.Bookings)
+	}
+	// Counter 1: available 0–11 and 20–40; counter 2: 0–40; the other
+	// 21 places are never opened.
+	var out1 []Outage
+	for _, o := range day.Scenario.Outages {
+		if o.CounterRef == "1" {
+			out1 = append(out1, o)
+		}
+	}
+	if len(day.Scenario.Outages) != 2+1+21 || len(out1) != 2 || !near(out1[0].From, 11-1e-6) || out1[0].To != 20 || !near(out1[1].From, 40-1e-6) || out1[1].HasUntil {
+		t.Errorf("outages %d, counter 1: %+v", len(day.Scenario.Outages), out1)
+	}
+
+	res, err := day.Replay(context.Background(), []string{"R", "B1", "P"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	act := res.Metrics[ActualRow].Values
+	// Served walk-ins waited 0, 0, 7, 3, 0; A004 (no-show), A008
+	// (walk-out) and A009 (unserved) are the 3 of 8 who were not served.
+	want := map[string]float64{"n_walkin": 8, "wait_mean": 2, "wait_max": 7, "sl10": 5.0 / 8, "abandon": 3.0 / 8, "appt_ontime5": 1, "appt_late_mean": 0, "hard_stop_closed": 1}
+	for k, w := range want {
+		if !near(act[k], w) {
+			t.Errorf("actual %s = %v, want %v", k, act[k], w)
+		}
+	}
+	// The clerks worked first come, first served with the counters they
+	// had: R must reproduce every figure.
+	r := res.Metrics["R"].Values
+	for _, k := range replayKeys {
+		if k == "n_served" || k == "front_end" {
+			continue
+		}
+		a, b := act[k], r[k]
+		if !(math.IsNaN(a) && math.IsNaN(b)) && !near(a, b) {
+			t.Errorf("R %s = %v, actual %v", k, b, a)
+		}
+	}
+	for i, rec := range res.Days["R"].Records {
+		a := res.Days[ActualRow].Records[i]
+		if a.Present != rec.Present || (a.Present && !near(a.Call, rec.Call)) {
+			t.Errorf("ticket %d: R called at %v (present %v), the clerks at %v (present %v)", i+1, rec.Call, rec.Present, a.Call, a.Present)
+		}
+	}
+	if res.Metrics["P"] == nil || res.Metrics["B1"] == nil {
+		t.Fatal("P or B1 did not run")
+	}
+
+	var md bytes.Buffer
+	if err := res.WriteMarkdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"| **actual** | 8 | 5 | 2.00 |", "| R | 8 | 5 | 2.00 |", "What a replay cannot know", "certificati: mean of 6 measured: 9.17 min", "| certificati |"} {
+		if !strings.Contains(md.String(), s) {
+			t.Errorf("markdown lacks %q:\n%s", s, md.String())
+		}
+	}
+}
+
+func runSim(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Main(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestReplayCommand(t *testing.T) {
+	dir := buildHubDay(t)
+	outDir := t.TempDir()
+	code, md1, stderr := runSim(t, "--replay", dir, "--date", replayDate, "--out", outDir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "replay 2026-12-01: 8 policies done") {
+		t.Errorf("no progress line: %q", stderr)
+	}
+	for _, row := range PolicyIDs {
+		if !strings.Contains(md1, "\n| "+row+" |") {
+			t.Errorf("no row %s", row)
+		}
+	}
+	if !strings.Contains(md1, "| B0 | n/a |") {
+		t.Errorf("B0 is not marked n/a (the built-in site gives no line to some services)")
+	}
+	var doc struct {
+		Date    string                    `json:"date"`
+		Rows    []string                  `json:"rows"`
+		Results map[string]map[string]any `json:"results"`
+		Limits  []string                  `json:"limits"`
+	}
+	data, err := os.ReadFile(filepath.Join(outDir, "replay-2026-12-01.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Date != replayDate || doc.Rows[0] != ActualRow || doc.Results[ActualRow]["wait_mean"] != 2.0 || len(doc.Limits) == 0 {
+		t.Errorf("json: %+v", doc)
+	}
+	csvData, err := os.ReadFile(filepath.Join(outDir, "replay-2026-12-01.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(csvData), "2026-12-01,actual,,wait_mean,2\n") || !strings.Contains(string(csvData), "2026-12-01,R,certificati,wait_mean,2\n") {
+		t.Errorf("csv:\n%s", csvData)
+	}
+	mdFile, err := os.ReadFile(filepath.Join(outDir, "replay-2026-12-01.md"))
+	if err != nil || string(mdFile) != md1 {
+		t.Errorf("the .md file differs from stdout (%v)", err)
+	}
+	// Determinism: the same replay again gives the same bytes.
+	code, md2, _ := runSim(t, "--replay", dir, "--date", replayDate, "--quiet")
+	if code != 0 || md2 != md1 {
+		t.Errorf("second run differs (exit %d)", code)
+	}
+	// The store file itself (a backup copy) replays the same.
+	code, md3, _ := runSim(t, "--replay", filepath.Join(dir, "sportello.db"), "--date", replayDate, "--quiet")
+	if code != 0 || md3 != md1 {
+		t.Errorf("replay of the store file differs (exit %d)", code)
+	}
+	// A site file: the built-in site written out gives the same tables.
+	yml, err := hub.FormatSiteYAML(hub.BuiltinSite())
+	if err != nil {
+		t.Fatal(err)
+	}
+	siteFile := filepath.Join(t.TempDir(), "site.yaml")
+	if err := os.WriteFile(siteFile, yml, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, md4, stderr := runSim(t, "--replay", dir, "--date", replayDate, "--quiet", "--site", siteFile)
+	if code != 0 || !strings.Contains(md4, "site: "+siteFile) {
+		t.Fatalf("--site: exit %d: %s", code, stderr)
+	}
+	if _, t1, _ := strings.Cut(md1, "## Walk-in waits"); !strings.Contains(md4, t1[:strings.Index(t1, "## What")]) {
+		t.Errorf("the tables differ with the site file")
+	}
+}
+
+func TestReplayErrors(t *testing.T) {
+	dir := buildHubDay(t)
+	empty := t.TempDir()
+	scen := filepath.Join("..", "bench", "scenarios", "S1-light.yaml")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing data dir", []string{"--replay", filepath.Join(empty, "nope"), "--date", replayDate}, "no such data directory"},
+		{"no store in dir", []string{"--replay", empty, "--date", replayDate}, "no hub store"},
+		{"bad date", []string{"--replay", dir, "--date", "1/12/2026"}, "want a day as YYYY-MM-DD"},
+		{"impossible date", []string{"--replay", dir, "--date", "2026-02-30"}, "want a day as YYYY-MM-DD"},
+		{"no such date", []string{"--replay", dir, "--date", "2025-06-01"}, "no such date in the log, which holds 2026-12-01 … 2026-12-01"},
+		{"no date", []string{"--replay", dir}, "--replay needs --date"},
+		{"date alone", []string{"--date", replayDate}, "--date needs --replay"},
+		{"with scenario", []string{"--replay", dir, "--date", replayDate, "--scenario", scen}, "exclude each other"},
+		{"with days", []string{"--replay", dir, "--date", replayDate, "--days", "3"}, "--days does not apply"},
+		{"unknown policy", []string{"--replay", dir, "--date", replayDate, "--policy", "X"}, "unknown policy"},
+		{"site without replay", []string{"--scenario", scen, "--site", "x.yaml"}, "--site applies only to --replay"},
+		{"bad site file", []string{"--replay", dir, "--date", replayDate, "--site", filepath.Join(empty, "none.yaml")}, "--site"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runSim(t, tc.args...)
+			if code != 2 || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, tc.want)
+			}
+		})
+	}
+}
+
+// A day inside the log's range without a ticket is refused too.
+func TestReplayNoTicketsThatDay(t *testing.T) {
+	dir := t.TempDir()
+	loc, _ := time.LoadLocation("Europe/Rome")
+	clk := &fakeClock{now: time.Date(2026, 11, 30, 9, 0, 0, 0, loc)}
+	st, err := boltstore.Open(filepath.Join(dir, "sportello.db"), boltstore.Options{NoSync: true, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := hub.New(hub.Config{Site: hub.BuiltinSite(), Store: st, Clock: clk.Now, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, _, err := eng.Issue(ctx, hub.IssueRequest{Service: "cie", By: "totem-1"}); err != nil {
+		t.Fatal(err)
+	}
+	clk.set(clk.Now().AddDate(0, 0, 1))
+	if _, err := eng.OpenCounter(ctx, "3", "clerk03"); err != nil {
+		t.Fatal(err)
+	}
+	clk.set(clk.Now().AddDate(0, 0, 1))
+	if _, _, err := eng.Issue(ctx, hub.IssueRequest{Service: "cie", By: "totem-1"}); err != nil {
+		t.Fatal(err)
+	}
+	eng.Close()
+	st.Close()
+	code, _, stderr := runSim(t, "--replay", dir, "--date", "2026-12-01", "--quiet")
+	if code != 2 || !strings.Contains(stderr, "no tickets were issued on that day") {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+	// The neighbouring days replay.
+	if code, _, stderr := runSim(t, "--replay", dir, "--date", "2026-12-02", "--quiet", "--policy", "R"); code != 0 {
+		t.Errorf("2026-12-02: exit %d: %s", code, stderr)
+	}
+}
+
+// A store held by a running hub is refused with a clear message, not read
+// under the writer's lock.
+func TestReplayLockedStore(t *testing.T) {
+	dir := buildHubDay(t)
+	st, err := boltstore.Open(filepath.Join(dir, "sportello.db"), boltstore.Options{NoSync: true, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	code, _, stderr := runSim(t, "--replay", dir, "--date", replayDate, "--quiet")
+	if code != 1 || !strings.Contains(stderr, "locked by a running hub") || !strings.Contains(stderr, "sportello backup") {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+}
+
+// Transfers, a parked ticket, a supervisor's forced close and a room
+// appointment: each visit is one visitor, its duration the sum of its
+// steps, and every policy replays the day.
+func TestReplayTransfersParksRooms(t *testing.T) {
+	dir := t.TempDir()
+	loc, _ := time.LoadLocation("Europe/Rome")
+	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, loc)
+	clk := &fakeClock{now: t0}
+	at := func(m float64) { clk.set(t0.Add(time.Duration(m * float64(time.Minute)))) }
+	st, err := boltstore.Open(filepath.Join(dir, "sportello.db"), boltstore.Options{NoSync: true, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := hub.New(hub.Config{Site: hub.BuiltinSite(), Store: st, Clock: clk.Now, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	must := func(_ any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	issue := func(service, appt string) string {
+		t.Helper()
+		tk, _, err := eng.Issue(ctx, hub.IssueRequest{Service: service, Appointment: appt, By: "totem-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tk.ID
+	}
+	serve := func(counter, clerk, id string) {
+		t.Helper()
+		must(eng.CallTicket(ctx, counter, clerk, id))
+		must(eng.Start(ctx, counter, clerk))
+	}
+	done := func(counter, clerk string) {
+		t.Helper()
+		must(eng.Finish(ctx, counter, clerk, hub.FinishRequest{}))
+	}
+	at(0)
+	must(eng.OpenCounter(ctx, "3", "clerk03"))
+	must(eng.OpenCounter(ctx, "6", "clerk06"))
+	must(eng.OpenCounter(ctx, "R1", "social1"))
+	room, err := eng.Book(ctx, hub.BookRequest{Service: "servizi_sociali", Slot: t0.Add(20 * time.Minute), By: "web"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t1 := issue("certificati", "")
+	serve("3", "clerk03", t1)
+	at(2)
+	t2 := issue("residenza", "")
+	at(3)
+	t3 := issue("cie", "")
+	at(5)
+	must(eng.Transfer(ctx, "3", "clerk03", hub.TransferRequest{Service: "cie"}))
+	serve("3", "clerk03", t2)
+	at(6)
+	serve("6", "clerk06", t1)
+	at(7)
+	must(eng.Park(ctx, "3", "clerk03", "fetching a document"))
+	serve("3", "clerk03", t3)
+	at(12)
+	done("3", "clerk03")
+	serve("3", "clerk03", t2)
+	at(15)
+	ra := issue("", room.Code)
+	at(16)
+	done("6", "clerk06")
+	at(18)
+	t5 := issue("certificati", "")
+	serve("6", "clerk06", t5)
+	at(19)
+	must(eng.ForceClose(ctx, "6", "supervisor"))
+	at(20)
+	done("3", "clerk03")
+	serve("R1", "social1", ra)
+	at(21)
+	serve("3", "clerk03", t5)
+	at(25)
+	done("3", "clerk03")
+	at(50)
+	done("R1", "social1")
+	must(eng.EndOfDay(ctx, "fine", "supervisor"))
+	eng.Close()
+	st.Close()
+
+	day, err := LoadReplayDay(ReplaySource{DataDir: dir, Date: replayDate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := day.Counts
+	if c.Tickets != 5 || c.WalkIns != 4 || c.RoomTickets != 1 || c.Served != 5 || c.Transferred != 2 || c.Parked != 1 || c.Unserved != 0 || c.CountersUsed != 3 {
+		t.Fatalf("counts %+v", c)
+	}
+	vs := day.Day.Visitors
+	for i, want := range []float64{5 + 10, 2 + 8, 5, 30, 1 + 4} {
+		if !near(vs[i].ServiceTime, want) {
+			t.Errorf("visitor %d: duration %v, want %v", i+1, vs[i].ServiceTime, want)
+		}
+	}
+	if vs[3].Kind != KindRoomAppt || vs[3].Service != -1 || vs[3].Slot != 20 {
+		t.Errorf("room visitor %+v", vs[3])
+	}
+	res, err := day.Replay(context.Background(), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	act := res.Metrics[ActualRow].Values
+	// First calls: 0 − 0, 5 − 2, 7 − 3, 18 − 18.
+	if !near(act["wait_mean"], 7.0/4) || !near(act["room_appt_ontime5"], 1) || !near(act["abandon"], 0) {
+		t.Errorf("actual: mean %v, room on time %v, abandon %v", act["wait_mean"], act["room_appt_ontime5"], act["abandon"])
+	}
+	for _, p := range PolicyIDs {
+		d := res.Days[p]
+		if _, na := res.NotRun[p]; na {
+			continue
+		}
+		if d == nil || len(d.Records) != 5 || d.Unfinished != 0 {
+			t.Errorf("%s: %+v", p, d)
+		}
+	}
+}
