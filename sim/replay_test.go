@@ -163,7 +163,6 @@ func buildHubDay(t *testing.T) string {
 	return dir
 }
 
-
 func TestReplayActualAndFCFS(t *testing.T) {
 	dir := buildHubDay(t)
 	day, err := LoadReplayDay(ReplaySource{DataDir: dir, Date: replayDate})
