@@ -153,25 +153,5 @@ func (res *ReplayResult) WriteFiles(dir string) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	base := filepath.Join(dir, "replay-"+res.Day.Date)
-	var paths []string
-	for _, x := range []struct {
-		ext string
-		fn  func(io.Writer) error
-	}{{".csv", res.WriteCSV}, {".json", res.WriteJSON}, {".md", res.WriteMarkdown}} {
-		p := base + x.ext
-		fh, err := os.Create(p)
-		if err != nil {
-			return paths, err
-		}
-		err = x.fn(fh)
-		if cerr := fh.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return paths, err
-		}
-		paths = append(paths, p)
-	}
-	return paths, nil
+	return writeReports(filepath.Join(dir, "replay-"+res.Day.Date), []reportFile{{".csv", res.WriteCSV}, {".json", res.WriteJSON}, {".md", res.WriteMarkdown}})
 }

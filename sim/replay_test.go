@@ -16,22 +16,103 @@ import (
 	"github.com/comune-rc/sportello/hub/boltstore"
 )
 
-// fakeClock is the hub's injected clock, moved by the test.
-type fakeClock struct {
+// testHub is a real hub for the replay tests: the engine on bbolt on
+// disk, the built-in site, a clock the test sets in minutes from 09:00 of
+// replayDate (Europe/Rome).
+type testHub struct {
+	t   *testing.T
+	dir string
+	t0  time.Time
 	mu  sync.Mutex
 	now time.Time
+	st  *boltstore.Store
+	eng *hub.Engine
 }
 
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
+func newTestHub(t *testing.T, day time.Time) *testHub {
+	t.Helper()
+	h := &testHub{t: t, dir: t.TempDir(), t0: day, now: day}
+	st, err := boltstore.Open(filepath.Join(h.dir, "sportello.db"), boltstore.Options{NoSync: true, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := hub.New(hub.Config{Site: hub.BuiltinSite(), Store: st, Clock: h.clock, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.st, h.eng = st, eng
+	return h
 }
 
-func (c *fakeClock) set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
+func rome(t *testing.T, y int, m time.Month, d int) time.Time {
+	loc, err := time.LoadLocation("Europe/Rome")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return time.Date(y, m, d, 9, 0, 0, 0, loc)
+}
+
+func (h *testHub) clock() time.Time {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.now
+}
+
+// at sets the clock to minute m of the day.
+func (h *testHub) at(m float64) {
+	h.mu.Lock()
+	h.now = h.t0.Add(time.Duration(m * float64(time.Minute)))
+	h.mu.Unlock()
+}
+
+func (h *testHub) must(_ any, err error) {
+	h.t.Helper()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func (h *testHub) issue(service string, p hub.Priority, appt string) string {
+	h.t.Helper()
+	tk, _, err := h.eng.Issue(context.Background(), hub.IssueRequest{Service: service, Priority: p, Appointment: appt, By: "totem-1"})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return tk.ID
+}
+
+func (h *testHub) book(service string, slot float64) string {
+	h.t.Helper()
+	a, err := h.eng.Book(context.Background(), hub.BookRequest{Service: service, Slot: h.t0.Add(time.Duration(slot * float64(time.Minute))), Channel: hub.ChannelWeb, By: "web"})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return a.Code
+}
+
+// call calls ticket id to the counter, and starts it at once if start.
+func (h *testHub) call(counter, clerk, id string, start bool) {
+	h.t.Helper()
+	h.must(h.eng.CallTicket(context.Background(), counter, clerk, id))
+	if start {
+		h.must(h.eng.Start(context.Background(), counter, clerk))
+	}
+}
+
+func (h *testHub) finish(counter, clerk string) {
+	h.t.Helper()
+	h.must(h.eng.Finish(context.Background(), counter, clerk, hub.FinishRequest{}))
+}
+
+// close stops the hub, so that the replay can open its store, and
+// returns the data directory.
+func (h *testHub) close() string {
+	h.t.Helper()
+	h.eng.Close()
+	if err := h.st.Close(); err != nil {
+		h.t.Fatal(err)
+	}
+	return h.dir
 }
 
 // replayDate is the day the test hub works.
@@ -57,110 +138,62 @@ const replayDate = "2026-12-01"
 //	41   A009 issued; 45: the day is closed (A009 unserved)
 func buildHubDay(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	loc, err := time.LoadLocation("Europe/Rome")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, loc)
-	clk := &fakeClock{now: t0}
-	at := func(m float64) { clk.set(t0.Add(time.Duration(m * float64(time.Minute)))) }
-	st, err := boltstore.Open(filepath.Join(dir, "sportello.db"), boltstore.Options{NoSync: true, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := hub.New(hub.Config{Site: hub.BuiltinSite(), Store: st, Clock: clk.Now, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := newTestHub(t, rome(t, 2026, 12, 1))
 	ctx := context.Background()
-	must := func(_ any, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	issue := func(p hub.Priority, appt string) string {
-		t.Helper()
-		tk, _, err := eng.Issue(ctx, hub.IssueRequest{Service: "certificati", Priority: p, Appointment: appt, By: "totem-1"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tk.ID
-	}
-	call := func(counter, clerk, id string, start bool) {
-		t.Helper()
-		must(eng.CallTicket(ctx, counter, clerk, id))
-		if start {
-			must(eng.Start(ctx, counter, clerk))
-		}
-	}
-	finish := func(counter, clerk string) {
-		t.Helper()
-		must(eng.Finish(ctx, counter, clerk, hub.FinishRequest{}))
-	}
-	at(0)
-	must(eng.OpenCounter(ctx, "1", "clerk01"))
-	must(eng.OpenCounter(ctx, "2", "clerk02"))
-	booked, err := eng.Book(ctx, hub.BookRequest{Service: "certificati", Slot: t0.Add(30 * time.Minute), Channel: hub.ChannelWeb, By: "web"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	must(eng.Book(ctx, hub.BookRequest{Service: "certificati", Slot: t0.Add(60 * time.Minute), Channel: hub.ChannelWeb, By: "web"}))
-	a1 := issue(hub.PriorityNone, "")
-	call("1", "clerk01", a1, true)
-	at(1)
-	a2 := issue(hub.PriorityNone, "")
-	call("2", "clerk02", a2, true)
-	at(2)
-	a3 := issue(hub.PriorityNone, "")
-	at(4)
-	a4 := issue(hub.PriorityElderly, "")
-	at(9)
-	finish("2", "clerk02")
-	call("2", "clerk02", a3, true)
-	at(10)
-	finish("1", "clerk01")
-	call("1", "clerk01", a4, false)
-	at(11)
-	must(eng.NoShow(ctx, "1", "clerk01"))
-	must(eng.PauseCounter(ctx, "1", "clerk01", "break"))
-	at(12)
-	a5 := issue(hub.PriorityNone, "")
-	at(15)
-	finish("2", "clerk02")
-	call("2", "clerk02", a5, true)
-	at(20)
-	must(eng.OpenCounter(ctx, "1", "clerk01"))
-	at(22)
-	a6 := issue(hub.PriorityNone, "")
-	call("1", "clerk01", a6, true)
-	at(25)
-	a7 := issue(hub.PriorityNone, booked.Code)
-	at(27)
-	a8 := issue(hub.PriorityNone, "")
-	at(29)
-	finish("2", "clerk02")
-	call("2", "clerk02", a7, true)
-	at(31)
-	must(eng.Cancel(ctx, a8, "totem-1"))
-	at(34)
-	finish("1", "clerk01")
-	finish("2", "clerk02")
-	at(40)
-	must(eng.CloseCounter(ctx, "1", "clerk01"))
-	must(eng.CloseCounter(ctx, "2", "clerk02"))
-	at(41)
-	issue(hub.PriorityNone, "")
-	at(45)
-	if _, err := eng.EndOfDay(ctx, "fine giornata", "supervisor"); err != nil {
-		t.Fatal(err)
-	}
-	eng.Close()
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	eng := h.eng
+	h.at(0)
+	h.must(eng.OpenCounter(ctx, "1", "clerk01"))
+	h.must(eng.OpenCounter(ctx, "2", "clerk02"))
+	booked := h.book("certificati", 30)
+	h.book("certificati", 60)
+	a1 := h.issue("certificati", hub.PriorityNone, "")
+	h.call("1", "clerk01", a1, true)
+	h.at(1)
+	a2 := h.issue("certificati", hub.PriorityNone, "")
+	h.call("2", "clerk02", a2, true)
+	h.at(2)
+	a3 := h.issue("certificati", hub.PriorityNone, "")
+	h.at(4)
+	a4 := h.issue("certificati", hub.PriorityElderly, "")
+	h.at(9)
+	h.finish("2", "clerk02")
+	h.call("2", "clerk02", a3, true)
+	h.at(10)
+	h.finish("1", "clerk01")
+	h.call("1", "clerk01", a4, false)
+	h.at(11)
+	h.must(eng.NoShow(ctx, "1", "clerk01"))
+	h.must(eng.PauseCounter(ctx, "1", "clerk01", "break"))
+	h.at(12)
+	a5 := h.issue("certificati", hub.PriorityNone, "")
+	h.at(15)
+	h.finish("2", "clerk02")
+	h.call("2", "clerk02", a5, true)
+	h.at(20)
+	h.must(eng.OpenCounter(ctx, "1", "clerk01"))
+	h.at(22)
+	a6 := h.issue("certificati", hub.PriorityNone, "")
+	h.call("1", "clerk01", a6, true)
+	h.at(25)
+	a7 := h.issue("certificati", hub.PriorityNone, booked)
+	h.at(27)
+	a8 := h.issue("certificati", hub.PriorityNone, "")
+	h.at(29)
+	h.finish("2", "clerk02")
+	h.call("2", "clerk02", a7, true)
+	h.at(31)
+	h.must(eng.Cancel(ctx, a8, "totem-1"))
+	h.at(34)
+	h.finish("1", "clerk01")
+	h.finish("2", "clerk02")
+	h.at(40)
+	h.must(eng.CloseCounter(ctx, "1", "clerk01"))
+	h.must(eng.CloseCounter(ctx, "2", "clerk02"))
+	h.at(41)
+	h.issue("certificati", hub.PriorityNone, "")
+	h.at(45)
+	h.must(eng.EndOfDay(ctx, "fine giornata", "supervisor"))
+	return h.close()
 }
 
 func TestReplayActualAndFCFS(t *testing.T) {
@@ -362,31 +395,13 @@ func TestReplayErrors(t *testing.T) {
 
 // A day inside the log's range without a ticket is refused too.
 func TestReplayNoTicketsThatDay(t *testing.T) {
-	dir := t.TempDir()
-	loc, _ := time.LoadLocation("Europe/Rome")
-	clk := &fakeClock{now: time.Date(2026, 11, 30, 9, 0, 0, 0, loc)}
-	st, err := boltstore.Open(filepath.Join(dir, "sportello.db"), boltstore.Options{NoSync: true, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := hub.New(hub.Config{Site: hub.BuiltinSite(), Store: st, Clock: clk.Now, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	if _, _, err := eng.Issue(ctx, hub.IssueRequest{Service: "cie", By: "totem-1"}); err != nil {
-		t.Fatal(err)
-	}
-	clk.set(clk.Now().AddDate(0, 0, 1))
-	if _, err := eng.OpenCounter(ctx, "3", "clerk03"); err != nil {
-		t.Fatal(err)
-	}
-	clk.set(clk.Now().AddDate(0, 0, 1))
-	if _, _, err := eng.Issue(ctx, hub.IssueRequest{Service: "cie", By: "totem-1"}); err != nil {
-		t.Fatal(err)
-	}
-	eng.Close()
-	st.Close()
+	h := newTestHub(t, rome(t, 2026, 11, 30))
+	h.issue("cie", hub.PriorityNone, "")
+	h.at(24 * 60)
+	h.must(h.eng.OpenCounter(context.Background(), "3", "clerk03"))
+	h.at(48 * 60)
+	h.issue("cie", hub.PriorityNone, "")
+	dir := h.close()
 	code, _, stderr := runSim(t, "--replay", dir, "--date", "2026-12-01", "--quiet")
 	if code != 2 || !strings.Contains(stderr, "no tickets were issued on that day") {
 		t.Errorf("exit %d: %s", code, stderr)
@@ -416,89 +431,52 @@ func TestReplayLockedStore(t *testing.T) {
 // appointment: each visit is one visitor, its duration the sum of its
 // steps, and every policy replays the day.
 func TestReplayTransfersParksRooms(t *testing.T) {
-	dir := t.TempDir()
-	loc, _ := time.LoadLocation("Europe/Rome")
-	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, loc)
-	clk := &fakeClock{now: t0}
-	at := func(m float64) { clk.set(t0.Add(time.Duration(m * float64(time.Minute)))) }
-	st, err := boltstore.Open(filepath.Join(dir, "sportello.db"), boltstore.Options{NoSync: true, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := hub.New(hub.Config{Site: hub.BuiltinSite(), Store: st, Clock: clk.Now, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := newTestHub(t, rome(t, 2026, 12, 1))
 	ctx := context.Background()
-	must := func(_ any, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	issue := func(service, appt string) string {
-		t.Helper()
-		tk, _, err := eng.Issue(ctx, hub.IssueRequest{Service: service, Appointment: appt, By: "totem-1"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tk.ID
-	}
-	serve := func(counter, clerk, id string) {
-		t.Helper()
-		must(eng.CallTicket(ctx, counter, clerk, id))
-		must(eng.Start(ctx, counter, clerk))
-	}
-	done := func(counter, clerk string) {
-		t.Helper()
-		must(eng.Finish(ctx, counter, clerk, hub.FinishRequest{}))
-	}
-	at(0)
-	must(eng.OpenCounter(ctx, "3", "clerk03"))
-	must(eng.OpenCounter(ctx, "6", "clerk06"))
-	must(eng.OpenCounter(ctx, "R1", "social1"))
-	room, err := eng.Book(ctx, hub.BookRequest{Service: "servizi_sociali", Slot: t0.Add(20 * time.Minute), By: "web"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t1 := issue("certificati", "")
+	eng := h.eng
+	serve := func(counter, clerk, id string) { h.call(counter, clerk, id, true) }
+	h.at(0)
+	h.must(eng.OpenCounter(ctx, "3", "clerk03"))
+	h.must(eng.OpenCounter(ctx, "6", "clerk06"))
+	h.must(eng.OpenCounter(ctx, "R1", "social1"))
+	room := h.book("servizi_sociali", 20)
+	t1 := h.issue("certificati", hub.PriorityNone, "")
 	serve("3", "clerk03", t1)
-	at(2)
-	t2 := issue("residenza", "")
-	at(3)
-	t3 := issue("cie", "")
-	at(5)
-	must(eng.Transfer(ctx, "3", "clerk03", hub.TransferRequest{Service: "cie"}))
+	h.at(2)
+	t2 := h.issue("residenza", hub.PriorityNone, "")
+	h.at(3)
+	t3 := h.issue("cie", hub.PriorityNone, "")
+	h.at(5)
+	h.must(eng.Transfer(ctx, "3", "clerk03", hub.TransferRequest{Service: "cie"}))
 	serve("3", "clerk03", t2)
-	at(6)
+	h.at(6)
 	serve("6", "clerk06", t1)
-	at(7)
-	must(eng.Park(ctx, "3", "clerk03", "fetching a document"))
+	h.at(7)
+	h.must(eng.Park(ctx, "3", "clerk03", "fetching a document"))
 	serve("3", "clerk03", t3)
-	at(12)
-	done("3", "clerk03")
+	h.at(12)
+	h.finish("3", "clerk03")
 	serve("3", "clerk03", t2)
-	at(15)
-	ra := issue("", room.Code)
-	at(16)
-	done("6", "clerk06")
-	at(18)
-	t5 := issue("certificati", "")
+	h.at(15)
+	ra := h.issue("", hub.PriorityNone, room)
+	h.at(16)
+	h.finish("6", "clerk06")
+	h.at(18)
+	t5 := h.issue("certificati", hub.PriorityNone, "")
 	serve("6", "clerk06", t5)
-	at(19)
-	must(eng.ForceClose(ctx, "6", "supervisor"))
-	at(20)
-	done("3", "clerk03")
+	h.at(19)
+	h.must(eng.ForceClose(ctx, "6", "supervisor"))
+	h.at(20)
+	h.finish("3", "clerk03")
 	serve("R1", "social1", ra)
-	at(21)
+	h.at(21)
 	serve("3", "clerk03", t5)
-	at(25)
-	done("3", "clerk03")
-	at(50)
-	done("R1", "social1")
-	must(eng.EndOfDay(ctx, "fine", "supervisor"))
-	eng.Close()
-	st.Close()
+	h.at(25)
+	h.finish("3", "clerk03")
+	h.at(50)
+	h.finish("R1", "social1")
+	h.must(eng.EndOfDay(ctx, "fine", "supervisor"))
+	dir := h.close()
 
 	day, err := LoadReplayDay(ReplaySource{DataDir: dir, Date: replayDate})
 	if err != nil {
