@@ -5,8 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"math/rand"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -29,14 +32,18 @@ type testHub struct {
 	eng *hub.Engine
 }
 
-func newTestHub(t *testing.T, day time.Time) *testHub {
+func newTestHub(t *testing.T, day time.Time, mod ...func(*hub.Config)) *testHub {
 	t.Helper()
 	h := &testHub{t: t, dir: t.TempDir(), t0: day, now: day}
 	st, err := boltstore.Open(filepath.Join(h.dir, "sportello.db"), boltstore.Options{NoSync: true, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := hub.New(hub.Config{Site: hub.BuiltinSite(), Store: st, Clock: h.clock, Logger: quiet})
+	cfg := hub.Config{Site: hub.BuiltinSite(), Store: st, Clock: h.clock, Logger: quiet}
+	for _, m := range mod {
+		m(&cfg)
+	}
+	eng, err := hub.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -512,5 +519,117 @@ func TestReplayTransfersParksRooms(t *testing.T) {
 		if d == nil || len(d.Records) != 5 || d.Unfinished != 0 {
 			t.Errorf("%s: %+v", p, d)
 		}
+	}
+}
+
+// A morning the hub ran under its own policy, as serve configures it,
+// with clerks who call the next ticket the moment they are free and start
+// at once: replayed under P, the simulator drives the same engine code
+// over the reconstructed day, so it must make every call the hub made.
+func TestReplayReproducesTheHubsOwnPolicy(t *testing.T) {
+	h := newTestHub(t, rome(t, 2026, 12, 1), func(c *hub.Config) {
+		c.PolicyFor = func(s *hub.Site) hub.Policy { return hub.FairPolicyFor(s, hub.FairPolicyConfig{}) }
+	})
+	ctx := context.Background()
+	eng := h.eng
+	// 3 hours of arrivals, 2.2 min apart on average, at whole seconds.
+	rng := rand.New(rand.NewSource(1))
+	type arrival struct {
+		at, dur float64
+		svc     string
+		prio    bool
+	}
+	svcs := []string{"certificati", "cie", "residenza", "stato_civile"}
+	var arrs []arrival
+	for m := rng.ExpFloat64() * 2.2; m < 180; m += rng.ExpFloat64() * 2.2 {
+		arrs = append(arrs, arrival{at: math.Floor(m*60) / 60, dur: math.Floor((3+rng.ExpFloat64()*8)*60) / 60, svc: svcs[rng.Intn(len(svcs))], prio: rng.Float64() < 0.1})
+	}
+	counters := []string{"3", "6", "9", "10", "11"}
+	free := map[string]float64{} // counter → when it became idle; busy ones absent
+	until := map[string]float64{}
+	dur := map[string]float64{}
+	for _, c := range counters {
+		h.must(eng.OpenCounter(ctx, c, "clerk"+c))
+		free[c] = 0
+	}
+	dispatch := func(now float64) {
+		idle := make([]string, 0, len(free))
+		for c := range free {
+			idle = append(idle, c)
+		}
+		sort.Slice(idle, func(i, j int) bool {
+			if free[idle[i]] != free[idle[j]] {
+				return free[idle[i]] < free[idle[j]]
+			}
+			return slices.Index(counters, idle[i]) < slices.Index(counters, idle[j])
+		})
+		for _, c := range idle {
+			tk, err := eng.CallNext(ctx, c, "clerk"+c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tk != nil {
+				h.must(eng.Start(ctx, c, "clerk"+c))
+				delete(free, c)
+				until[c] = now + dur[tk.ID]
+			}
+		}
+	}
+	for i := 0; ; {
+		next, who := math.Inf(1), ""
+		for _, c := range counters {
+			if _, idle := free[c]; !idle && until[c] < next {
+				next, who = until[c], c
+			}
+		}
+		if i < len(arrs) && arrs[i].at <= next {
+			next, who = arrs[i].at, ""
+		}
+		if math.IsInf(next, 1) {
+			break
+		}
+		h.at(next)
+		if who == "" {
+			p := hub.PriorityNone
+			if arrs[i].prio {
+				p = hub.PriorityElderly
+			}
+			dur[h.issue(arrs[i].svc, p, "")] = arrs[i].dur
+			i++
+		} else {
+			h.finish(who, "clerk"+who)
+			free[who] = next
+		}
+		dispatch(next)
+	}
+	h.at(300)
+	h.must(eng.EndOfDay(ctx, "fine", "supervisor"))
+	day, err := LoadReplayDay(ReplaySource{DataDir: h.close(), Date: replayDate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := day.Replay(ctx, []string{"P", "B1"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	act, p := res.Days[ActualRow].Records, res.Days["P"].Records
+	if len(act) != len(arrs) || len(p) != len(arrs) {
+		t.Fatalf("%d arrivals, %d actual records, %d P records", len(arrs), len(act), len(p))
+	}
+	differ := 0
+	for k := range act {
+		if !near(act[k].Call, p[k].Call) || act[k].Counter != p[k].Counter {
+			differ++
+		}
+	}
+	if differ > 0 {
+		t.Errorf("P made %d of %d calls differently from the hub", differ, len(act))
+	}
+	if a, b := res.Metrics[ActualRow].Values["wait_mean"], res.Metrics["P"].Values["wait_mean"]; !near(a, b) || a <= 0 {
+		t.Errorf("mean wait: actual %v, P %v", a, b)
+	}
+	// Another policy does decide otherwise on the same day.
+	if near(res.Metrics["B1"].Values["wait_mean"], res.Metrics[ActualRow].Values["wait_mean"]) {
+		t.Errorf("B1 has the same mean wait as the hub's policy: the replay may not be driving the policies")
 	}
 }
