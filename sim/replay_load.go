@@ -618,8 +618,17 @@ func (r *ReplayDay) build(order []*visit, calls []calledEv, counterEvs map[strin
 
 	// Skips (§9.5) as the clerks made them: at each first call of a
 	// walk-in, the waiting walk-ins of the same class issued before it
-	// that the calling counter could have served.
-	for _, ce := range calls {
+	// that the calling counter could have served. Calls are compared in
+	// log order, not by time: of two calls in the same second, the later
+	// one skips the earlier one's ticket no more than the simulator's
+	// dispatch pass does.
+	callIdx := map[*Visitor]int{}
+	for ci, ce := range calls {
+		if v := byID[ce.v.id]; v != nil {
+			callIdx[v] = ci
+		}
+	}
+	for ci, ce := range calls {
 		cv := byID[ce.v.id]
 		k, ok := counterIdx[ce.counter]
 		if cv == nil || !ok || !cv.Walk() {
@@ -637,7 +646,10 @@ func (r *ReplayDay) build(order []*visit, calls []calledEv, counterEvs map[strin
 				break
 			}
 			wr := recs[i]
-			waiting := w.Arrival <= minutesOf(ce.at, r.Origin) && wr.Call > minutesOf(ce.at, r.Origin)
+			waiting := wr.Call > minutesOf(ce.at, r.Origin)
+			if wci, called := callIdx[w]; called {
+				waiting = wci > ci
+			}
 			if waiting && w.Walk() && w.Priority == cv.Priority && can[w.Service] {
 				wr.Skipped = true
 			}
