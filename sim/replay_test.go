@@ -522,17 +522,19 @@ func TestReplayTransfersParksRooms(t *testing.T) {
 	}
 }
 
-// A morning the hub ran under its own policy, as serve configures it,
-// with clerks who call the next ticket the moment they are free and start
-// at once: replayed under P, the simulator drives the same engine code
-// over the reconstructed day, so it must make every call the hub made.
-func TestReplayReproducesTheHubsOwnPolicy(t *testing.T) {
+// hubOwnDay runs the hub under its own policy, as serve configures it,
+// with clerks at the given counters who call the next ticket the moment
+// they are free and start at once, through arrivals gap minutes apart on
+// average for the given minutes; it returns the data directory and the
+// number of tickets.
+func hubOwnDay(t *testing.T, gap, minutes float64, counters []string) (string, int) {
+	t.Helper()
 	h := newTestHub(t, rome(t, 2026, 12, 1), func(c *hub.Config) {
 		c.PolicyFor = func(s *hub.Site) hub.Policy { return hub.FairPolicyFor(s, hub.FairPolicyConfig{}) }
 	})
 	ctx := context.Background()
 	eng := h.eng
-	// 3 hours of arrivals, 2.2 min apart on average, at whole seconds.
+	// Arrivals and durations at whole seconds.
 	rng := rand.New(rand.NewSource(1))
 	type arrival struct {
 		at, dur float64
@@ -541,10 +543,9 @@ func TestReplayReproducesTheHubsOwnPolicy(t *testing.T) {
 	}
 	svcs := []string{"certificati", "cie", "residenza", "stato_civile"}
 	var arrs []arrival
-	for m := rng.ExpFloat64() * 2.2; m < 180; m += rng.ExpFloat64() * 2.2 {
+	for m := rng.ExpFloat64() * gap; m < minutes; m += rng.ExpFloat64() * gap {
 		arrs = append(arrs, arrival{at: math.Floor(m*60) / 60, dur: math.Floor((3+rng.ExpFloat64()*8)*60) / 60, svc: svcs[rng.Intn(len(svcs))], prio: rng.Float64() < 0.1})
 	}
-	counters := []string{"3", "6", "9", "10", "11"}
 	free := map[string]float64{} // counter → when it became idle; busy ones absent
 	until := map[string]float64{}
 	dur := map[string]float64{}
@@ -575,6 +576,7 @@ func TestReplayReproducesTheHubsOwnPolicy(t *testing.T) {
 			}
 		}
 	}
+	last := 0.0
 	for i := 0; ; {
 		next, who := math.Inf(1), ""
 		for _, c := range counters {
@@ -589,6 +591,7 @@ func TestReplayReproducesTheHubsOwnPolicy(t *testing.T) {
 			break
 		}
 		h.at(next)
+		last = next
 		if who == "" {
 			p := hub.PriorityNone
 			if arrs[i].prio {
@@ -602,9 +605,18 @@ func TestReplayReproducesTheHubsOwnPolicy(t *testing.T) {
 		}
 		dispatch(next)
 	}
-	h.at(300)
+	h.at(math.Max(last, minutes) + 120)
 	h.must(eng.EndOfDay(ctx, "fine", "supervisor"))
-	day, err := LoadReplayDay(ReplaySource{DataDir: h.close(), Date: replayDate})
+	return h.close(), len(arrs)
+}
+
+// A morning the hub ran under its own policy with clerks calling at once:
+// replayed under P, the simulator drives the same engine code over the
+// reconstructed day, so it must make every call the hub made.
+func TestReplayReproducesTheHubsOwnPolicy(t *testing.T) {
+	dir, n := hubOwnDay(t, 2.2, 180, []string{"3", "6", "9", "10", "11"})
+	ctx := context.Background()
+	day, err := LoadReplayDay(ReplaySource{DataDir: dir, Date: replayDate})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -613,8 +625,8 @@ func TestReplayReproducesTheHubsOwnPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	act, p := res.Days[ActualRow].Records, res.Days["P"].Records
-	if len(act) != len(arrs) || len(p) != len(arrs) {
-		t.Fatalf("%d arrivals, %d actual records, %d P records", len(arrs), len(act), len(p))
+	if len(act) != n || len(p) != n {
+		t.Fatalf("%d arrivals, %d actual records, %d P records", n, len(act), len(p))
 	}
 	differ := 0
 	for k := range act {
