@@ -56,7 +56,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return bad("--replay and --scenario exclude each other: replay a real day or simulate a scenario")
 	}
 	if *scenario == "" && *replay == "" && *date == "" {
-		return bad("--scenario FILE (or --replay DATA_DIR --date YYYY-MM-DD) is required")
+		return bad("--scenario FILE is required (or --replay DATA_DIR --date YYYY-MM-DD)")
 	}
 	if *siteFile != "" && *replay == "" {
 		return bad("--site applies only to --replay")
