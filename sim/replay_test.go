@@ -652,3 +652,47 @@ func TestReplayReproducesTheHubsOwnPolicy(t *testing.T) {
 		t.Errorf("B1 has the same mean wait as the hub's policy: the replay may not be driving the policies")
 	}
 }
+
+// A counter left open from the day before is open from the day's first
+// minute until its first pause.
+func TestReplayCounterLeftOpen(t *testing.T) {
+	h := newTestHub(t, rome(t, 2026, 11, 30))
+	ctx := context.Background()
+	h.must(h.eng.OpenCounter(ctx, "3", "clerk03"))
+	h.at(24 * 60)
+	id := h.issue("cie", hub.PriorityNone, "")
+	h.at(24*60 + 5)
+	h.call("3", "clerk03", id, true)
+	h.at(24*60 + 15)
+	h.finish("3", "clerk03")
+	h.at(24*60 + 20)
+	h.issue("cie", hub.PriorityNone, "") // never called, the day never closed
+	h.at(24*60 + 30)
+	h.must(h.eng.PauseCounter(ctx, "3", "clerk03", "back office"))
+	day, err := LoadReplayDay(ReplaySource{DataDir: h.close(), Date: replayDate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Outage
+	for _, o := range day.Scenario.Outages {
+		if o.CounterRef == "3" {
+			got = append(got, o)
+		}
+	}
+	if len(got) != 1 || !near(got[0].From, 30-1e-6) || got[0].HasUntil {
+		t.Errorf("counter 3 outages %+v, want one from 09:30 on", got)
+	}
+	if day.Counts.StillOpen != 1 || day.Counts.Unserved != 1 || day.Counts.Served != 1 || !near(day.Day.Visitors[0].ServiceTime, 10) {
+		t.Errorf("counts %+v, duration %v", day.Counts, day.Day.Visitors[0].ServiceTime)
+	}
+	res, err := day.Replay(ctx, []string{"R"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Nobody closed the day: the log's last event (the pause) ends it.
+	// R serves both at once (the counter was free at 09:00 and 09:20).
+	r, act := res.Metrics["R"].Values, res.Metrics[ActualRow].Values
+	if !near(r["wait_mean"], 0) || !near(r["abandon"], 0) || !near(act["wait_mean"], 5) || !near(act["abandon"], 0.5) {
+		t.Errorf("R: mean %v, abandon %v; actual: mean %v, abandon %v", r["wait_mean"], r["abandon"], act["wait_mean"], act["abandon"])
+	}
+}
