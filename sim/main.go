@@ -14,6 +14,8 @@ import (
 //	sportello sim --scenario FILE [--days N] [--policy NAME,...] [--out DIR]
 //	              [--seed S] [--dump-visitors DAY] [--conformance DAY]
 //	              [--workers N] [--quiet]
+//	sportello sim --replay DATA_DIR --date YYYY-MM-DD [--site FILE]
+//	              [--policy NAME,...] [--out DIR] [--quiet]
 //
 // It returns the process exit code: 0 on success, 2 for bad flags or an
 // invalid scenario, 1 when the run fails.
@@ -29,8 +31,12 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	conf := fs.Int("conformance", -1, "print the outcome checksums of day `DAY` (README §13.4) and exit")
 	quiet := fs.Bool("quiet", false, "no progress line on stderr")
 	workers := fs.Int("workers", 0, "parallel workers (default: GOMAXPROCS)")
+	replay := fs.String("replay", "", "replay a real day from the hub store in `DATA_DIR` (or a store file), see docs/replay.md")
+	date := fs.String("date", "", "the day to replay, `YYYY-MM-DD` in the site's time zone")
+	siteFile := fs.String("site", "", "with --replay: the site file the hub runs (default: the built-in CEDIR site)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: sportello sim --scenario FILE [--days N] [--policy NAME,...] [--out DIR]")
+		fmt.Fprintln(stderr, "       sportello sim --replay DATA_DIR --date YYYY-MM-DD [--site FILE] [--policy NAME,...] [--out DIR]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -46,8 +52,14 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		return bad("unexpected argument %q", fs.Arg(0))
 	}
-	if *scenario == "" {
-		return bad("--scenario FILE is required")
+	if *scenario != "" && (*replay != "" || *date != "") {
+		return bad("--replay and --scenario exclude each other: replay a real day or simulate a scenario")
+	}
+	if *scenario == "" && *replay == "" && *date == "" {
+		return bad("--scenario FILE is required (or --replay DATA_DIR --date YYYY-MM-DD)")
+	}
+	if *siteFile != "" && *replay == "" {
+		return bad("--site applies only to --replay")
 	}
 	if *days < 0 {
 		return bad("--days must be ≥ 1, got %d", *days)
@@ -72,6 +84,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if len(pols) == 0 {
 		return bad("--policy: no policy given")
+	}
+	if *replay != "" || *date != "" {
+		return replayMain(ctx, fs, *replay, *date, *siteFile, pols, *out, *quiet, stdout, stderr)
 	}
 	sc, err := LoadScenario(*scenario)
 	if err != nil {

@@ -256,18 +256,28 @@ func (r *Result) WriteFiles(dir string) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	base := filepath.Join(dir, safeName(r.Scenario.Name))
+	paths, err := writeReports(filepath.Join(dir, safeName(r.Scenario.Name)), []reportFile{{".md", r.WriteMarkdown}, {".csv", r.WriteCSV}, {".json", r.WriteJSON}})
+	sort.Strings(paths)
+	return paths, err
+}
+
+// reportFile is one format of a report: its file extension and writer.
+type reportFile struct {
+	ext   string
+	write func(io.Writer) error
+}
+
+// writeReports writes base+ext for each format and returns the paths
+// written.
+func writeReports(base string, files []reportFile) ([]string, error) {
 	var paths []string
-	for _, x := range []struct {
-		ext string
-		fn  func(io.Writer) error
-	}{{".md", r.WriteMarkdown}, {".csv", r.WriteCSV}, {".json", r.WriteJSON}} {
+	for _, x := range files {
 		p := base + x.ext
 		fh, err := os.Create(p)
 		if err != nil {
 			return paths, err
 		}
-		err = x.fn(fh)
+		err = x.write(fh)
 		if cerr := fh.Close(); err == nil {
 			err = cerr
 		}
@@ -276,7 +286,6 @@ func (r *Result) WriteFiles(dir string) ([]string, error) {
 		}
 		paths = append(paths, p)
 	}
-	sort.Strings(paths)
 	return paths, nil
 }
 

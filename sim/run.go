@@ -172,10 +172,10 @@ func (sc *Scenario) eligibleFor(c *CounterSpec, policy string) []int {
 func (sc *Scenario) Site(policy string) *hub.Site {
 	s := &hub.Site{ID: "sim", Name: hub.Text{IT: sc.Name, EN: sc.Name}, Comune: "Comune di Reggio Calabria", Timezone: "UTC", Seats: sc.Seats}
 	for i, sv := range sc.Services {
-		s.Services = append(s.Services, hub.Service{ID: svcEngineID(i), Prefix: prefix(i), Name: hub.Text{IT: sv.ID, EN: sv.ID}, Category: hub.Dispositivo, TargetWait: hub.DefaultTarget, ServiceTime: clampDur(sv.Mean)})
+		s.Services = append(s.Services, hub.Service{ID: svcEngineID(i), Prefix: prefix(i), Name: hub.Text{IT: sv.ID, EN: sv.ID}, Category: hub.Dispositivo, TargetWait: sv.target(), ServiceTime: clampDur(sv.Mean)})
 	}
 	if sc.HasRooms {
-		s.Services = append(s.Services, hub.Service{ID: svcEngineID(-1), Prefix: prefix(len(sc.Services)), Name: hub.Text{IT: sc.Room.ID, EN: sc.Room.ID}, Category: hub.Informativo, TargetWait: hub.DefaultTarget, ServiceTime: clampDur(sc.Room.Mean), Room: true})
+		s.Services = append(s.Services, hub.Service{ID: svcEngineID(-1), Prefix: prefix(len(sc.Services)), Name: hub.Text{IT: sc.Room.ID, EN: sc.Room.ID}, Category: hub.Informativo, TargetWait: sc.Room.target(), ServiceTime: clampDur(sc.Room.Mean), Room: true})
 	}
 	for i := range sc.Counters {
 		c := &sc.Counters[i]
@@ -351,7 +351,7 @@ func (d *daySim) loop(nVisitors int) error {
 		case evArrival:
 			err = d.arrive(ev.v)
 		case evTick:
-			if ev.t >= 24*60 && len(d.waiting) > 0 {
+			if ev.t >= d.sc.hardStop() && len(d.waiting) > 0 {
 				d.hardStop(ev.t)
 			}
 			d.push(ev.t+1, evTick, -1, nil)

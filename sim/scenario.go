@@ -15,7 +15,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/comune-rc/sportello/hub"
 	"gopkg.in/yaml.v3"
 )
 
@@ -167,6 +169,17 @@ type ServiceSpec struct {
 	Share    float64
 	Mean, CV float64
 	Dist     Dist
+	// Target is the service-level target the engine's policy is given;
+	// zero (scenario files have none) means hub.DefaultTarget. A replay
+	// takes the site's, so that P orders the queue as the hub did.
+	Target time.Duration
+}
+
+func (s ServiceSpec) target() time.Duration {
+	if s.Target > 0 {
+		return s.Target
+	}
+	return hub.DefaultTarget
 }
 
 // CounterSpec is one counter (groups are expanded).
@@ -235,6 +248,17 @@ type Scenario struct {
 	StaffedAtOpen   int
 	ServiceIndex    map[string]int
 	counterIndexMap map[string]int
+	// HardStop is when the tickets still waiting are closed unserved, in
+	// minutes since open: 0 means 24 h (README §6.8); a replay sets the
+	// minute the real day was closed.
+	HardStop float64
+}
+
+func (sc *Scenario) hardStop() float64 {
+	if sc.HardStop > 0 {
+		return sc.HardStop
+	}
+	return 24 * 60
 }
 
 // LoadScenario reads and validates a scenario file.

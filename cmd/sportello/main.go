@@ -31,6 +31,7 @@ usage:
   sportello czrm    --addr HOST:PORT --data DIR [--demo]
   sportello crmsync status|pending|dead|replay SEQ|discard SEQ|reset-cursor N --data DIR
   sportello sim     --scenario FILE [--days N] [--policy NAME,...] [--out DIR]
+  sportello sim     --replay DATA_DIR --date YYYY-MM-DD [--site FILE] [--policy NAME,...] [--out DIR]
   sportello backup  --data DIR --out FILE
   sportello report  --data DIR --month YYYY-MM --out FILE.pdf [--site FILE] [--csv FILE]
   sportello version
