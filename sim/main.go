@@ -14,6 +14,8 @@ import (
 //	sportello sim --scenario FILE [--days N] [--policy NAME,...] [--out DIR]
 //	              [--seed S] [--dump-visitors DAY] [--conformance DAY]
 //	              [--workers N] [--quiet]
+//	sportello sim --scenario FILE --advise [--target-sl F] [--target-wait D]
+//	              [--rounds N] [--min-tickets N] [--days N] [--policy NAME] [--out DIR]
 //
 // It returns the process exit code: 0 on success, 2 for bad flags or an
 // invalid scenario, 1 when the run fails.
@@ -29,8 +31,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	conf := fs.Int("conformance", -1, "print the outcome checksums of day `DAY` (README §13.4) and exit")
 	quiet := fs.Bool("quiet", false, "no progress line on stderr")
 	workers := fs.Int("workers", 0, "parallel workers (default: GOMAXPROCS)")
+	adv := addAdviseFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: sportello sim --scenario FILE [--days N] [--policy NAME,...] [--out DIR]")
+		fmt.Fprintln(stderr, "       sportello sim --scenario FILE --advise [--target-sl 0.8] [--target-wait 15m] [--days N] [--out DIR]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -54,6 +58,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *workers < 0 {
 		return bad("--workers must be ≥ 0, got %d", *workers)
+	}
+	if err := adv.check(fs); err != nil {
+		return bad("%v", err)
 	}
 	var pols []string
 	seen := map[string]bool{}
@@ -81,6 +88,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		sc.Seed = uint64(*seed)
 	} else if *seed != -1 {
 		return bad("--seed must be in 0 … 2^63−1, got %d", *seed)
+	}
+	if *adv.on {
+		return adv.main(ctx, fs, sc, pols, *days, *workers, *out, *quiet, stdout, stderr)
 	}
 	if *dump >= 0 {
 		if err := sc.DumpVisitors(stdout, *dump); err != nil {
