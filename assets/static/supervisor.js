@@ -86,7 +86,25 @@
     renderKPIs(s);
     renderCounters();
     renderDevices();
+    renderStaffing();
     S.tick();
+  }
+
+  // renderStaffing keeps the staffing panel's "open now" row current: the
+  // advice itself is the server's, computed from the history.
+  function renderStaffing() {
+    var tbl = $('staffing');
+    if (!tbl) return;
+    var open = {};
+    st.counters.forEach(function (c) { if (c.state === 'open') open[c.id] = true; });
+    var total = 0;
+    Array.prototype.forEach.call(tbl.querySelectorAll('td.sf-open'), function (td) {
+      var ids = (td.dataset.counters || '').split(' ').filter(Boolean);
+      var n = ids.filter(function (id) { return open[id]; }).length;
+      total += n;
+      td.textContent = n + ' / ' + ids.length;
+    });
+    $('sf-open-total').textContent = String(total);
   }
 
   function renderKPIs(s) {
