@@ -172,6 +172,23 @@ func TestStaffingNoHistory(t *testing.T) {
 	require.Equal(t, http.StatusServiceUnavailable, r.Status, r.Body)
 }
 
+// supervisorTab opens path in a new tab, logs in as the supervisor
+// through the form it is sent to, and waits for the element sel; it
+// records script errors and CSP violations in window.__problems.
+func supervisorTab(t *testing.T, h *hubtest.Hub, path, sel string) context.Context {
+	t.Helper()
+	bctx := tab(t)
+	_, err := chromedp.Call(bctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `window.__problems = [];
+window.addEventListener('error', e => window.__problems.push('error: ' + e.message));
+document.addEventListener('securitypolicyviolation', e => window.__problems.push('CSP: ' + e.violatedDirective + ' ' + e.blockedURI));`})
+	require.NoError(t, err)
+	run(t, bctx, chromedp.Navigate(h.URL+path))
+	waitFor(t, bctx, "the login form", `location.pathname === '/login' && !!document.querySelector('#username')`)
+	run(t, bctx, chromedp.SendKeys(chromedp.CSS("#username"), "supervisor"), chromedp.SendKeys(chromedp.CSS("#password"), "demo"), chromedp.KeyEvent("\r"))
+	waitFor(t, bctx, path+" after login", `location.pathname === `+jsString(path)+` && !!document.querySelector(`+jsString(sel)+`)`)
+	return bctx
+}
+
 // TestBrowserStaffingPanel: the panel in Chromium under the page's CSP,
 // with the advice of the seeded history and the "open now" row following
 // the counters live.
@@ -183,15 +200,7 @@ func TestBrowserStaffingPanel(t *testing.T) {
 	_, err := h.Engine.OpenCounter(ctx, "4", "clerk04")
 	require.NoError(t, err)
 
-	bctx := tab(t)
-	_, err = chromedp.Call(bctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `window.__problems = [];
-window.addEventListener('error', e => window.__problems.push('error: ' + e.message));
-document.addEventListener('securitypolicyviolation', e => window.__problems.push('CSP: ' + e.violatedDirective + ' ' + e.blockedURI));`})
-	require.NoError(t, err)
-	run(t, bctx, chromedp.Navigate(h.URL+"/supervisor"))
-	waitFor(t, bctx, "the login form", `location.pathname === '/login' && !!document.querySelector('#username')`)
-	run(t, bctx, chromedp.SendKeys(chromedp.CSS("#username"), "supervisor"), chromedp.SendKeys(chromedp.CSS("#password"), "demo"), chromedp.KeyEvent("\r"))
-	waitFor(t, bctx, "the staffing panel", `location.pathname === '/supervisor' && !!document.querySelector('#staffing')`)
+	bctx := supervisorTab(t, h, "/supervisor", "#staffing")
 	require.Equal(t, "Personale consigliato Staffing advice", eval[string](t, bctx, `document.querySelector('#sf-title').textContent`))
 	require.Equal(t, "3", text(t, bctx, `#staffing tr[data-hour="9"] td[data-group="g1"]`))
 	require.Equal(t, "1", text(t, bctx, `#staffing tr[data-hour="10"] td[data-group="g1"]`))
