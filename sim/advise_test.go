@@ -182,6 +182,8 @@ func TestAdviseCLI(t *testing.T) {
 	var adv Advice
 	require.NoError(t, json.Unmarshal(raw, &adv))
 	require.Equal(t, 0.85, adv.TargetSL)
+	require.Contains(t, string(raw), `"id": "g2",`)
+	require.Equal(t, []string{"tax-1", "tax-2"}, adv.Groups[1].Counters)
 	require.Equal(t, 10.0, adv.TargetWait)
 	require.Len(t, adv.Hours, 2)
 	require.Len(t, adv.Hours[0].Groups, 2)

@@ -15,10 +15,10 @@ type Counter struct {
 // Group is a skill group: services and the counters that serve them.
 type Group struct {
 	// ID is "g1", "g2", … in the order of each group's first service.
-	ID string
+	ID string `json:"id"`
 	// Services and Counters keep the order they were given in.
-	Services []string
-	Counters []string
+	Services []string `json:"services"`
+	Counters []string `json:"counters"`
 }
 
 // Label names the group by its services.
