@@ -218,5 +218,9 @@ func TestBrowserStaffingPanel(t *testing.T) {
 	_, err = h.Engine.OpenCounter(ctx, "5", "clerk05")
 	require.NoError(t, err)
 	waitFor(t, bctx, "two desks open now", `document.querySelector('td.sf-open[data-group="g1"]').textContent === '2 / 18' && document.querySelector('#sf-open-total').textContent === '2'`)
+
+	// The hour turns: the current row follows the hub's clock.
+	clk.Set(time.Date(2026, 12, 2, 10, 5, 0, 0, romeLoc))
+	waitFor(t, bctx, "10:00 as the current hour", `document.querySelector('#staffing tr.sf-now') && document.querySelector('#staffing tr.sf-now').dataset.hour === '10' && document.querySelectorAll('#staffing [aria-current]').length === 1`)
 	require.Empty(t, eval[[]string](t, bctx, `window.__problems`), "script errors or CSP violations")
 }

@@ -90,11 +90,28 @@
     S.tick();
   }
 
-  // renderStaffing keeps the staffing panel's "open now" row current: the
-  // advice itself is the server's, computed from the history.
+  // hourNow is the hub's clock hour in the site's time zone.
+  var hourFmt = null;
+  try {
+    hourFmt = new Intl.DateTimeFormat('it-IT', { hour: 'numeric', hourCycle: 'h23', timeZone: D.timezone || undefined });
+  } catch (e) { hourFmt = null; }
+  function hourNow() {
+    var d = new Date(S.now());
+    return hourFmt ? parseInt(hourFmt.format(d), 10) : d.getHours();
+  }
+
+  // renderStaffing keeps the staffing panel's current hour and "open
+  // now" row current: the advice itself is the server's, computed from
+  // the history.
   function renderStaffing() {
     var tbl = $('staffing');
     if (!tbl) return;
+    var h = String(hourNow());
+    Array.prototype.forEach.call(tbl.tBodies[0].rows, function (tr) {
+      var now = tr.dataset.hour === h;
+      tr.classList.toggle('sf-now', now);
+      if (now) tr.setAttribute('aria-current', 'time'); else tr.removeAttribute('aria-current');
+    });
     var open = {};
     st.counters.forEach(function (c) { if (c.state === 'open') open[c.id] = true; });
     var total = 0;
