@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -107,6 +108,7 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	// The staffing panel's share in percent and counter lists.
 	"percent": func(f float64) int { return int(f*100 + 0.5) },
 	"join":    func(ids []string) string { return strings.Join(ids, " ") },
+	"dec1":    func(x float64) string { return strings.Replace(strconv.FormatFloat(x, 'f', 1, 64), ".", ",", 1) },
 	// The reports' figures, formatted as the PDF formats them.
 	"minutesOf": kpi.Minutes,
 	"percentOf": kpi.Percent,

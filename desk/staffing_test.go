@@ -204,7 +204,7 @@ func TestBrowserStaffingPanel(t *testing.T) {
 	require.Equal(t, "Personale consigliato Staffing advice", eval[string](t, bctx, `document.querySelector('#sf-title').textContent`))
 	require.Equal(t, "3", text(t, bctx, `#staffing tr[data-hour="9"] td[data-group="g1"]`))
 	require.Equal(t, "1", text(t, bctx, `#staffing tr[data-hour="10"] td[data-group="g1"]`))
-	require.Equal(t, "25.0", eval[string](t, bctx, `document.querySelector('#staffing tr[data-hour="9"] td').textContent`))
+	require.Equal(t, "25,0", eval[string](t, bctx, `document.querySelector('#staffing tr[data-hour="9"] td').textContent`))
 	require.Equal(t, "time", eval[string](t, bctx, `document.querySelector('#staffing tr.sf-now').getAttribute('aria-current')`))
 	require.Equal(t, "9", eval[string](t, bctx, `document.querySelector('#staffing tr.sf-now').dataset.hour`))
 	// Accessible table: a caption, column and row headers.
@@ -212,6 +212,10 @@ func TestBrowserStaffingPanel(t *testing.T) {
 	require.Equal(t, 6, eval[int](t, bctx, `document.querySelectorAll('#staffing thead th[scope=col]').length`))
 	require.Equal(t, 3, eval[int](t, bctx, `document.querySelectorAll('#staffing th[scope=row]').length`))
 	require.Equal(t, 2, eval[int](t, bctx, `document.querySelectorAll('#staffing-card svg.chart rect.bar').length`))
+	// The bars are drawn to scale (the queues' bar style does not reach
+	// the chart's): 3 desks at 9 stand three times as high as 1 at 10.
+	require.InDelta(t, 3, eval[float64](t, bctx, `(() => { const b = document.querySelectorAll('#staffing-card svg.chart rect.bar');
+	  return b[0].getBoundingClientRect().height / b[1].getBoundingClientRect().height; })()`), 0.05)
 	waitFor(t, bctx, "one desk open now", `document.querySelector('td.sf-open[data-group="g1"]').textContent === '1 / 18'`)
 
 	// A second desk opens: the live feed refreshes the row.
