@@ -320,15 +320,12 @@ func (sc *Scenario) Advise(ctx context.Context, opt AdviseOptions) (*Advice, err
 	}
 	start := time.Now()
 	for round := 0; ; round++ {
-		if opt.Progress != nil {
-			fmt.Fprintf(opt.Progress, "\radvise %s: round %d, %d days under %s, %s elapsed   ", sc.Name, round, opt.Days, opt.Policy, time.Since(start).Round(time.Second))
-		}
 		plan := sc.plan(hours, loads, groups, inGroup)
 		n, ok, err := sc.simulatePlan(ctx, plan, dayList, opt, hours, groupOf)
 		if err != nil {
 			return nil, err
 		}
-		changed := false
+		changed, below := false, 0
 		for h := range hours {
 			for g := range groups {
 				ag := &hours[h].Groups[g]
@@ -342,6 +339,9 @@ func (sc *Scenario) Advise(ctx context.Context, opt AdviseOptions) (*Advice, err
 					ag.SLErlang = ag.SL
 				}
 				ag.Met = !ag.Judged || ag.SL >= opt.TargetSL
+				if !ag.Met {
+					below++
+				}
 				if !ag.Met && round < opt.Rounds && ag.Advised < len(inGroup[g]) {
 					ag.Advised++
 					changed = true
@@ -349,6 +349,10 @@ func (sc *Scenario) Advise(ctx context.Context, opt AdviseOptions) (*Advice, err
 			}
 		}
 		adv.Rounds = round
+		if opt.Progress != nil {
+			fmt.Fprintf(opt.Progress, "\radvise %s: round %d, %d days under %s: %d of %d hours × groups below target, %s elapsed   ",
+				sc.Name, round, opt.Days, opt.Policy, below, len(hours)*len(groups), time.Since(start).Round(time.Second))
+		}
 		if !changed {
 			break
 		}
