@@ -2,7 +2,9 @@ package desk_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -62,6 +64,25 @@ func seedStaffingHistory(t *testing.T, h *hubtest.Hub, clk *testClock) {
 	clk.Set(time.Date(2026, 12, 2, 9, 30, 0, 0, romeLoc))
 }
 
+// startSeededHub starts a hub with the reports' store, seeds the
+// history and opens the given places (desk n by clerk n, rooms by
+// clerk07) on Wednesday 2 December 09:30.
+func startSeededHub(t *testing.T, open ...string) (*hubtest.Hub, *testClock) {
+	t.Helper()
+	clk := &testClock{t: time.Date(2026, 11, 18, 8, 0, 0, 0, romeLoc)}
+	h := startReportsHub(t, clk.Now)
+	seedStaffingHistory(t, h, clk)
+	for _, id := range open {
+		clerk := "clerk07"
+		if n, err := strconv.Atoi(id); err == nil {
+			clerk = fmt.Sprintf("clerk%02d", n)
+		}
+		_, err := h.Engine.OpenCounter(context.Background(), id, clerk)
+		require.NoError(t, err)
+	}
+	return h, clk
+}
+
 type staffingJSON struct {
 	Day         string
 	Basis       string
@@ -90,14 +111,7 @@ type staffingJSON struct {
 // TestStaffingAPI: GET /api/v1/staffing for supervisors, from the seeded
 // history; clerks may not, and a day without history says so.
 func TestStaffingAPI(t *testing.T) {
-	clk := &testClock{t: time.Date(2026, 11, 18, 8, 0, 0, 0, romeLoc)}
-	h := startReportsHub(t, clk.Now)
-	seedStaffingHistory(t, h, clk)
-	ctx := context.Background()
-	for _, id := range []string{"1", "2", "R1"} {
-		_, err := h.Engine.OpenCounter(ctx, id, "clerk0"+map[string]string{"1": "1", "2": "2", "R1": "7"}[id])
-		require.NoError(t, err)
-	}
+	h, _ := startSeededHub(t, "1", "2", "R1")
 
 	sc := client(t)
 	pageLogin(t, h, sc, "supervisor")
@@ -193,12 +207,8 @@ document.addEventListener('securitypolicyviolation', e => window.__problems.push
 // with the advice of the seeded history and the "open now" row following
 // the counters live.
 func TestBrowserStaffingPanel(t *testing.T) {
-	clk := &testClock{t: time.Date(2026, 11, 18, 8, 0, 0, 0, romeLoc)}
-	h := startReportsHub(t, clk.Now)
-	seedStaffingHistory(t, h, clk)
+	h, clk := startSeededHub(t, "4")
 	ctx := context.Background()
-	_, err := h.Engine.OpenCounter(ctx, "4", "clerk04")
-	require.NoError(t, err)
 
 	bctx := supervisorTab(t, h, "/supervisor", "#staffing")
 	require.Equal(t, "Personale consigliato Staffing advice", eval[string](t, bctx, `document.querySelector('#sf-title').textContent`))
@@ -219,7 +229,7 @@ func TestBrowserStaffingPanel(t *testing.T) {
 	waitFor(t, bctx, "one desk open now", `document.querySelector('td.sf-open[data-group="g1"]').textContent === '1 / 18'`)
 
 	// A second desk opens: the live feed refreshes the row.
-	_, err = h.Engine.OpenCounter(ctx, "5", "clerk05")
+	_, err := h.Engine.OpenCounter(ctx, "5", "clerk05")
 	require.NoError(t, err)
 	waitFor(t, bctx, "two desks open now", `document.querySelector('td.sf-open[data-group="g1"]').textContent === '2 / 18' && document.querySelector('#sf-open-total').textContent === '2'`)
 
