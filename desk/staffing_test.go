@@ -13,6 +13,7 @@ import (
 	"github.com/comune-rc/sportello/desk"
 	"github.com/comune-rc/sportello/hub"
 	"github.com/comune-rc/sportello/hub/hubtest"
+	"github.com/comune-rc/sportello/kpi"
 	"github.com/stretchr/testify/require"
 )
 
@@ -141,6 +142,22 @@ func TestStaffingAPI(t *testing.T) {
 	require.Equal(t, 10, s.Hours[1].Hour)
 	require.InDelta(t, 8, s.Hours[1].Groups[0].Arrivals, 1e-9)
 	require.Equal(t, 1, s.Hours[1].Needed)
+
+	// Once the days are kept in the store's daily aggregates (bbolt
+	// kpi_days), the forecast reads them there: next Wednesday's advice
+	// has the same hours.
+	n, err := kpi.Keep(h.Store, h.Store, h.Engine.Site(), h.Engine.Now())
+	require.NoError(t, err)
+	require.Positive(t, n)
+	stored, err := h.Store.Aggregates("2026-11-18", "2026-11-25")
+	require.NoError(t, err)
+	require.Contains(t, string(stored["2026-11-25"]), `"arrivals":{"certificati":{"9":30},"informazioni":{"10":8}}`)
+	r = do(t, sc, http.MethodGet, h.URL+"/api/v1/staffing?day=2026-12-09", "", nil)
+	require.Equal(t, http.StatusOK, r.Status, r.Body)
+	var next staffingJSON
+	r.JSON(t, &next)
+	require.Equal(t, []string{"2026-11-18", "2026-11-25"}, next.HistoryDays)
+	require.Equal(t, s.Hours, next.Hours)
 
 	// The first Wednesday had no history before it.
 	r = do(t, sc, http.MethodGet, h.URL+"/api/v1/staffing?day=2026-11-18", "", nil)
