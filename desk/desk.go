@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,14 +52,16 @@ type Config struct {
 }
 
 type pages struct {
-	cfg    Config
-	secret []byte // signs the login form's CSRF token
+	cfg      Config
+	secret   []byte // signs the login form's CSRF token
+	staffing staffingCache
 }
 
 // Mount returns the function that registers the pages on the hub's router
 // (httpapi.Config.Mount): GET/POST /login, POST /logout, GET /desk,
-// GET /supervisor, GET /admin, and GET /desk/clock (the hub's time, for
-// the scripts that count waits).
+// GET /supervisor, GET /admin, GET /desk/clock (the hub's time, for
+// the scripts that count waits) and GET /api/v1/staffing (the
+// supervisor console's staffing advice).
 func Mount(cfg Config) func(*echo.Echo) {
 	if cfg.Refresh <= 0 {
 		cfg.Refresh = 15 * time.Second
@@ -77,6 +80,7 @@ func Mount(cfg Config) func(*echo.Echo) {
 		e.GET("/desk/clock", p.clock)
 		p.mountReports(e)
 		e.GET("/desk/history", p.history)
+		e.GET("/api/v1/staffing", p.staffingJSON)
 	}
 }
 
@@ -101,6 +105,10 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 		return int(d / time.Minute)
 	},
 	"inc": func(i int) int { return i + 1 },
+	// The staffing panel's share in percent and counter lists.
+	"percent": func(f float64) int { return int(f*100 + 0.5) },
+	"join":    func(ids []string) string { return strings.Join(ids, " ") },
+	"dec1":    func(x float64) string { return strings.Replace(strconv.FormatFloat(x, 'f', 1, 64), ".", ",", 1) },
 	// The reports' figures, formatted as the PDF formats them.
 	"minutesOf": kpi.Minutes,
 	"percentOf": kpi.Percent,

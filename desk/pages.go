@@ -178,12 +178,19 @@ func (p *pages) desk(c echo.Context) error {
 	return render(c, http.StatusOK, "desk.html", d)
 }
 
+// supervisorData is the supervisor console: the page and its staffing
+// advice panel.
+type supervisorData struct {
+	pageData
+	Staffing staffingView
+}
+
 func (p *pages) supervisor(c echo.Context) error {
 	pr, ok, err := p.gate(c, hub.RoleSupervisor)
 	if !ok {
 		return err
 	}
-	return render(c, http.StatusOK, "supervisor.html", p.page(c, pr, "supervisor", hub.Text{IT: "Supervisione", EN: "Supervisor console"}))
+	return render(c, http.StatusOK, "supervisor.html", supervisorData{pageData: p.page(c, pr, "supervisor", hub.Text{IT: "Supervisione", EN: "Supervisor console"}), Staffing: p.staffingView()})
 }
 
 func (p *pages) admin(c echo.Context) error {

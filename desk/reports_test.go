@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/comune-rc/sportello/desk"
 	"github.com/comune-rc/sportello/hub"
@@ -106,17 +105,8 @@ func TestBrowserReports(t *testing.T) {
 	_, err = h.Engine.Finish(ctx, "1", "clerk01", hub.FinishRequest{})
 	require.NoError(t, err)
 
-	bctx := tab(t)
-	// Record script errors and CSP violations (inline styles in the SVG
-	// would be one).
-	_, err = chromedp.Call(bctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `window.__problems = [];
-window.addEventListener('error', e => window.__problems.push('error: ' + e.message));
-document.addEventListener('securitypolicyviolation', e => window.__problems.push('CSP: ' + e.violatedDirective + ' ' + e.blockedURI));`})
-	require.NoError(t, err)
-	run(t, bctx, chromedp.Navigate(h.URL+"/reports"))
-	waitFor(t, bctx, "the login form", `location.pathname === '/login' && !!document.querySelector('#username')`)
-	run(t, bctx, chromedp.SendKeys(chromedp.CSS("#username"), "supervisor"), chromedp.SendKeys(chromedp.CSS("#password"), "demo"), chromedp.KeyEvent("\r"))
-	waitFor(t, bctx, "the reports after login", `location.pathname === '/reports' && !!document.querySelector('#s-visits')`)
+	// Inline styles in the SVG would be CSP violations.
+	bctx := supervisorTab(t, h, "/reports", "#s-visits")
 	require.Empty(t, eval[[]string](t, bctx, `window.__problems`), "script errors or CSP violations")
 	require.Equal(t, "1", text(t, bctx, "#s-visits"))
 	require.Equal(t, 3, eval[int](t, bctx, `document.querySelectorAll('svg.chart[role=img]').length`))

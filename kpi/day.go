@@ -18,13 +18,30 @@ type Day struct {
 	Counters map[string]*Agg `json:"counters"`
 	Clerks   map[string]*Agg `json:"clerks"`
 	Hours    map[int]*Agg    `json:"hours"`
+	// Arrivals counts the visits issued per service and hour: the
+	// staffing forecast's demand (Forecast). Days stored before it
+	// existed lack it; the forecast then splits Hours by Services.
+	Arrivals map[string]map[int]int `json:"arrivals,omitempty"`
 }
 
 // dayVersion is the shape of Day that this code writes.
 const dayVersion = 1
 
 func newDay(day string) *Day {
-	return &Day{Version: dayVersion, Day: day, Total: newAgg(), Services: map[string]*Agg{}, Counters: map[string]*Agg{}, Clerks: map[string]*Agg{}, Hours: map[int]*Agg{}}
+	return &Day{Version: dayVersion, Day: day, Total: newAgg(), Services: map[string]*Agg{}, Counters: map[string]*Agg{}, Clerks: map[string]*Agg{}, Hours: map[int]*Agg{}, Arrivals: map[string]map[int]int{}}
+}
+
+// arrive counts a visit issued for service in hour h.
+func (d *Day) arrive(service string, h int) {
+	if d.Arrivals == nil {
+		d.Arrivals = map[string]map[int]int{}
+	}
+	m, ok := d.Arrivals[service]
+	if !ok {
+		m = map[int]int{}
+		d.Arrivals[service] = m
+	}
+	m[h]++
 }
 
 func slot(m map[string]*Agg, k string) *Agg {
@@ -134,6 +151,7 @@ func (r *replay) add(ev hub.Event) {
 		}
 		v := &visit{day: dd, service: d.Service, hour: at.Hour(), issued: ev.At, target: r.target(d.Service)}
 		r.visits[d.TicketID] = v
+		dd.arrive(d.Service, v.hour)
 		each(v.base(), func(a *Agg) {
 			a.Visits++
 			if d.Slot != nil {

@@ -1,6 +1,10 @@
 package sim
 
-import "math"
+import (
+	"math"
+
+	"github.com/comune-rc/sportello/staffing"
+)
 
 // ErlangAt is the stationary reference at one number of counters (§8).
 type ErlangAt struct {
@@ -17,21 +21,8 @@ type Erlang struct {
 	RhoPeak                  float64
 }
 
-// erlangC is C(c, a) for integer c.
-func erlangC(c int, a float64) float64 {
-	if float64(c) <= a {
-		return 1
-	}
-	// Sum a^k/k! iteratively to stay finite.
-	term, sum := 1.0, 0.0
-	for k := 0; k < c; k++ {
-		sum += term
-		term *= a / float64(k+1)
-	}
-	// term is now a^c/c!
-	top := term * float64(c) / (float64(c) - a)
-	return top / (sum + top)
-}
+// erlangC is C(c, a) for integer c (the staffing advice's Erlang C).
+func erlangC(c int, a float64) float64 { return staffing.ErlangC(c, a) }
 
 func erlangAt(c float64, lambda, mu, cs2 float64) ErlangAt {
 	out := ErlangAt{C: c, Rho: lambda / mu / c}

@@ -16,6 +16,8 @@ import (
 //	              [--workers N] [--quiet]
 //	sportello sim --replay DATA_DIR --date YYYY-MM-DD [--site FILE]
 //	              [--policy NAME,...] [--out DIR] [--quiet]
+//	sportello sim --scenario FILE --advise [--target-sl F] [--target-wait D]
+//	              [--rounds N] [--min-tickets N] [--days N] [--policy NAME] [--out DIR]
 //
 // It returns the process exit code: 0 on success, 2 for bad flags or an
 // invalid scenario, 1 when the run fails.
@@ -34,9 +36,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	replay := fs.String("replay", "", "replay a real day from the hub store in `DATA_DIR` (or a store file), see docs/replay.md")
 	date := fs.String("date", "", "the day to replay, `YYYY-MM-DD` in the site's time zone")
 	siteFile := fs.String("site", "", "with --replay: the site file the hub runs (default: the built-in CEDIR site)")
+	adv := addAdviseFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: sportello sim --scenario FILE [--days N] [--policy NAME,...] [--out DIR]")
 		fmt.Fprintln(stderr, "       sportello sim --replay DATA_DIR --date YYYY-MM-DD [--site FILE] [--policy NAME,...] [--out DIR]")
+		fmt.Fprintln(stderr, "       sportello sim --scenario FILE --advise [--target-sl 0.8] [--target-wait 15m] [--days N] [--out DIR]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -67,6 +71,12 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *workers < 0 {
 		return bad("--workers must be ≥ 0, got %d", *workers)
 	}
+	if err := adv.check(fs); err != nil {
+		return bad("%v", err)
+	}
+	if *adv.on && (*replay != "" || *date != "") {
+		return bad("--advise takes a forecast day from --scenario, not a replayed one")
+	}
 	var pols []string
 	seen := map[string]bool{}
 	for _, p := range strings.Split(*policies, ",") {
@@ -96,6 +106,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		sc.Seed = uint64(*seed)
 	} else if *seed != -1 {
 		return bad("--seed must be in 0 … 2^63−1, got %d", *seed)
+	}
+	if *adv.on {
+		return adv.main(ctx, fs, sc, pols, *days, *workers, *out, *quiet, stdout, stderr)
 	}
 	if *dump >= 0 {
 		if err := sc.DumpVisitors(stdout, *dump); err != nil {

@@ -86,7 +86,42 @@
     renderKPIs(s);
     renderCounters();
     renderDevices();
+    renderStaffing();
     S.tick();
+  }
+
+  // hourNow is the hub's clock hour in the site's time zone.
+  var hourFmt = null;
+  try {
+    hourFmt = new Intl.DateTimeFormat('it-IT', { hour: 'numeric', hourCycle: 'h23', timeZone: D.timezone || undefined });
+  } catch (e) { hourFmt = null; }
+  function hourNow() {
+    var d = new Date(S.now());
+    return hourFmt ? parseInt(hourFmt.format(d), 10) : d.getHours();
+  }
+
+  // renderStaffing keeps the staffing panel's current hour and "open
+  // now" row current: the advice itself is the server's, computed from
+  // the history.
+  function renderStaffing() {
+    var tbl = $('staffing');
+    if (!tbl) return;
+    var h = String(hourNow());
+    Array.prototype.forEach.call(tbl.tBodies[0].rows, function (tr) {
+      var now = tr.dataset.hour === h;
+      tr.classList.toggle('sf-now', now);
+      if (now) tr.setAttribute('aria-current', 'time'); else tr.removeAttribute('aria-current');
+    });
+    var open = {};
+    st.counters.forEach(function (c) { if (c.state === 'open') open[c.id] = true; });
+    var total = 0;
+    Array.prototype.forEach.call(tbl.querySelectorAll('td.sf-open'), function (td) {
+      var ids = (td.dataset.counters || '').split(' ').filter(Boolean);
+      var n = ids.filter(function (id) { return open[id]; }).length;
+      total += n;
+      td.textContent = n + ' / ' + ids.length;
+    });
+    $('sf-open-total').textContent = String(total);
   }
 
   function renderKPIs(s) {

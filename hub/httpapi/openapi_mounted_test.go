@@ -27,7 +27,7 @@ func init() {
 		"POST /kiosk/{id}/checkin", "GET /display/{id}/phrase", "GET /display/{id}/version",
 		"GET /api/v1/admin/crmsync", "GET /api/v1/admin/crmsync/pending", "GET /api/v1/admin/crmsync/dead",
 		"POST /api/v1/admin/crmsync/dead/{seq}/replay", "POST /api/v1/admin/crmsync/dead/{seq}/discard",
-		"POST /api/v1/admin/crmsync/reconcile", "GET /desk/history",
+		"POST /api/v1/admin/crmsync/reconcile", "GET /desk/history", "GET /api/v1/staffing",
 	} {
 		oaMountedElsewhere[k] = true
 	}
@@ -63,7 +63,7 @@ func newOAPages(t *testing.T) (*oaPages, hubOption) {
 		go func() { done <- w.Run(ctx) }()
 		t.Cleanup(func() { cancel(); <-done })
 		return []func(*echo.Echo){
-			desk.Mount(desk.Config{Engine: th.Engine, Accounts: th.Acc, History: up.CitizenHistory}),
+			desk.Mount(desk.Config{Engine: th.Engine, Accounts: th.Acc, History: up.CitizenHistory, Reports: th.Store}),
 			kiosk.Mount(kiosk.Config{Engine: th.Engine, PublicURL: th.URL}),
 			display.Mount(display.Config{Engine: th.Engine, Version: "test"}),
 			crmsync.Mount(w),
@@ -184,6 +184,28 @@ func oaExerciseMounted(t *testing.T, h *testHub, v *oaValidator, pages *oaPages)
 		status, body = room.do(http.MethodPost, "/api/v1/counters/R3/"+step, nil)
 		require.Equal(t, http.StatusOK, status, "%s: %s", step, body)
 	}
+
+	// The supervisor console's staffing advice: today's forecast from
+	// the session's history (none before today), a past day, refusals.
+	status, body = sup.do(http.MethodGet, "/api/v1/staffing", nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	adv := decode[struct {
+		Basis  string
+		Groups []struct{ Counters []string }
+	}](t, body)
+	require.Equal(t, "none", adv.Basis, "the session's visits are today's")
+	require.Len(t, adv.Groups, 2, "the desks and the rooms")
+	status, body = sup.do(http.MethodGet, "/api/v1/staffing?day="+time.Now().AddDate(0, 0, 7).Format("2006-01-02"), nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	require.NotEqual(t, "none", decode[struct{ Basis string }](t, body).Basis, "a week on, today is history")
+	status, body = sup.do(http.MethodGet, "/api/v1/staffing?day=2026-13-01", nil)
+	oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_day")
+	status, body = clerk.do(http.MethodGet, "/api/v1/staffing", nil)
+	oaRequireProblem(t, status, body, http.StatusForbidden, "forbidden")
+	v.with(oaReqNoCredentials, func() {
+		status, body = anon.do(http.MethodGet, "/api/v1/staffing", nil)
+		require.Equal(t, http.StatusUnauthorized, status, string(body))
+	})
 
 	// The CzRM worker: the status for supervisors, everything else for
 	// admins; the session's visits reach the CzRM.
