@@ -223,11 +223,6 @@ func (l *learner) observe(in EstimateInput) {
 			continue
 		}
 		s := t.current()
-		if s == nil && len(t.Steps) > 0 {
-			// Closed since the last look: what it tells is in its last
-			// step (current is only the open one).
-			s = &t.Steps[len(t.Steps)-1]
-		}
 		if s == nil || t.Status == StatusCancelled {
 			delete(l.tracked, id)
 			continue

@@ -21,7 +21,8 @@ import (
 // FIFOPolicy do). It is stateful: one per engine.
 type ProjectionEstimator struct {
 	l *learner
-	// Pauses is the office's break plan, when it has one: the projection
+	// Pauses is the office's break plan, when it has one (by default the
+	// site's, Site.Breaks): the projection
 	// sends each counter on its break at the first free moment after it
 	// falls due, unless it already paused since. Without a plan it
 	// assumes that pauses, once they start, come in rotation.
@@ -163,11 +164,15 @@ func (p *ProjectionEstimator) Estimate(in EstimateInput) map[string]time.Duratio
 	// site order, until none is left.
 	var cs, pausers []*pcounter
 	pm := l.pauseMean()
-	rotating := len(p.Pauses) == 0 && !l.lastPause.IsZero() && now.Sub(l.lastPause).Minutes() < pm
+	pauses := p.Pauses
+	if pauses == nil && in.Site != nil {
+		pauses = in.Site.PlannedPauses()
+	}
+	rotating := len(pauses) == 0 && !l.lastPause.IsZero() && now.Sub(l.lastPause).Minutes() < pm
 	y, mo, d := now.Date()
 	midnight := time.Date(y, mo, d, 0, 0, 0, 0, now.Location())
 	plan := map[string]PlannedPause{}
-	for _, pp := range p.Pauses {
+	for _, pp := range pauses {
 		due := midnight.Add(pp.At)
 		if last, ok := l.lastPauseOf[pp.Counter]; ok && !last.Before(due) {
 			continue // taken
@@ -191,7 +196,7 @@ func (p *ProjectionEstimator) Estimate(in EstimateInput) map[string]time.Duratio
 			}
 		case CounterPaused:
 			length := pm
-			if pp, ok := l.planned(p.Pauses, c.ID); ok {
+			if pp, ok := l.planned(pauses, c.ID); ok {
 				length = pp.Length.Minutes()
 			}
 			rest := length - now.Sub(c.Since).Minutes()

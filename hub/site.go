@@ -100,6 +100,8 @@ type Site struct {
 	Counters []CounterDef `json:"counters"`
 	Totems   []TotemDef   `json:"totems"`
 	Displays []DisplayDef `json:"displays"`
+	// Breaks is the desks' break rota, when the office has one.
+	Breaks *BreakPlan `json:"breaks,omitempty"`
 }
 
 // Service returns the service with id, or false.

@@ -42,7 +42,7 @@ var (
 
 // The keys allowed in each mapping, in the order FormatSiteYAML writes them.
 var (
-	siteKeys    = []string{"id", "name", "comune", "timezone", "seats", "services", "counters", "totems", "displays"}
+	siteKeys    = []string{"id", "name", "comune", "timezone", "seats", "services", "counters", "totems", "displays", "breaks"}
 	textKeys    = []string{"it", "en"}
 	serviceKeys = []string{"id", "prefix", "name", "description", "category", "target_wait_min", "service_time_min", "room"}
 	counterKeys = []string{"id", "kind", "name", "services"}
@@ -79,6 +79,8 @@ var (
 //	  - {id: totem-1, name: "…"}
 //	displays:                       # optional; empty filters mean everything
 //	  - {id: "1", name: "…", counters: ["1", "2"], services: [cie]}
+//	breaks:                         # optional: the desks' break rota (BreakPlan)
+//	  {length_min: 30, first: "11:00", stagger_min: 30, waves: 6}
 //
 // Unknown keys, wrong types and broken rules are errors that name the file,
 // the line and the field path, because the file is written by hand by the
@@ -139,7 +141,7 @@ func FormatSiteYAML(s *Site) ([]byte, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	f := siteYAML{ID: s.ID, Name: s.Name, Comune: s.Comune, Timezone: s.Timezone, Seats: s.Seats}
+	f := siteYAML{ID: s.ID, Name: s.Name, Comune: s.Comune, Timezone: s.Timezone, Seats: s.Seats, Breaks: formatBreaks(s.Breaks)}
 	for _, sv := range s.Services {
 		f.Services = append(f.Services, serviceYAML{
 			ID: sv.ID, Prefix: sv.Prefix, Name: sv.Name, Description: sv.Description,
@@ -186,6 +188,7 @@ type siteYAML struct {
 	Counters []counterYAML `yaml:"counters"`
 	Totems   []totemYAML   `yaml:"totems,omitempty"`
 	Displays []displayYAML `yaml:"displays,omitempty"`
+	Breaks   *breaksYAML   `yaml:"breaks,omitempty,flow"`
 }
 
 type serviceYAML struct {
@@ -335,6 +338,10 @@ func (p *siteParser) site(root *yaml.Node) (*Site, *Error) {
 				s.Displays = append(s.Displays, d)
 				return err
 			})
+		case "breaks":
+			b, err := p.breaks(v, path)
+			s.Breaks = b
+			return err
 		}
 		return nil
 	})
@@ -665,7 +672,7 @@ func problemf(path, format string, args ...any) *siteProblem {
 // Validate. Rules run in file order, so the first problem is deterministic
 // and the one a reader meets first.
 func (s *Site) problem() *siteProblem {
-	for _, check := range []func() *siteProblem{s.headerProblem, s.serviceProblem, s.counterProblem, s.unservedProblem, s.deviceProblem} {
+	for _, check := range []func() *siteProblem{s.headerProblem, s.serviceProblem, s.counterProblem, s.unservedProblem, s.deviceProblem, s.breakProblem} {
 		if pr := check(); pr != nil {
 			return pr
 		}

@@ -122,15 +122,23 @@ func TestParseSiteInvalid(t *testing.T) {
 		{name: "empty", new: "", msg: "the file is empty"},
 		{name: "only comments", new: "# nothing here\n", msg: "the file is empty"},
 		{name: "null document", new: "---\n~\n", line: 2, msg: "the file is empty"},
-		{name: "root list", new: "- id: test\n", line: 1, msg: "the top level must be a mapping of keys (id, name, comune, timezone, seats, services, counters, totems, displays), found a list"},
+		{name: "root list", new: "- id: test\n", line: 1, msg: "the top level must be a mapping of keys (id, name, comune, timezone, seats, services, counters, totems, displays, breaks), found a list"},
 		{name: "root scalar", new: "hello\n", line: 1, msg: `found the text "hello"`},
 		{name: "two documents", new: testSiteYAML + "---\nid: other\n", line: 39, msg: "a second YAML document starts here"},
 		{name: "syntax error", old: "    prefix: A\n", new: "    prefix: A\n   category: x\n", line: 8, msg: "YAML syntax error: did not find expected '-' indicator"},
 		{name: "tab indentation", old: "seats: 10\n", new: "seats: 10\n\tfoo: 1\n", line: 7, msg: "YAML syntax error: found a tab character that violates indentation"},
 		{name: "unclosed flow", old: "    services: [sociali]\n", new: "    services: [sociali\n", line: 29, msg: "YAML syntax error: did not find expected ',' or ']'"},
 
+		// The break plan.
+		{name: "breaks bad time", old: "seats: 10\n", new: "seats: 10\nbreaks: {length_min: 30, first: \"25:00\", stagger_min: 30, waves: 2}\n", line: 8, field: "breaks.first", msg: `"25:00" is not a time of day: write it as HH:MM`},
+		{name: "breaks missing key", old: "seats: 10\n", new: "seats: 10\nbreaks: {length_min: 30, first: \"11:00\", waves: 2}\n", line: 8, field: "breaks", msg: "stagger_min is missing"},
+		{name: "breaks no length", old: "seats: 10\n", new: "seats: 10\nbreaks: {length_min: 0, first: \"11:00\", stagger_min: 30, waves: 2}\n", line: 8, field: "breaks.length_min", msg: "must be more than 0 and at most 480 minutes"},
+		{name: "breaks no waves", old: "seats: 10\n", new: "seats: 10\nbreaks: {length_min: 30, first: \"11:00\", stagger_min: 30, waves: 0}\n", line: 8, field: "breaks.waves", msg: "must be a whole number from 1 to 1000"},
+		{name: "breaks unknown key", old: "seats: 10\n", new: "seats: 10\nbreaks: {length_min: 30, first: \"11:00\", stagger_min: 30, waves: 2, lunch: 1}\n", line: 8, field: "breaks.lunch", msg: `unknown key "lunch"`},
+		{name: "breaks a list", old: "seats: 10\n", new: "seats: 10\nbreaks: [30]\n", line: 8, field: "breaks", msg: "must be a mapping of keys (length_min, first, stagger_min, waves)"},
+
 		// Keys and types.
-		{name: "unknown top key", old: "seats: 10\n", new: "seats: 10\ncolour: red\n", line: 8, field: "colour", msg: `unknown key "colour" (expected one of: id, name, comune, timezone, seats, services, counters, totems, displays)`},
+		{name: "unknown top key", old: "seats: 10\n", new: "seats: 10\ncolour: red\n", line: 8, field: "colour", msg: `unknown key "colour" (expected one of: id, name, comune, timezone, seats, services, counters, totems, displays, breaks)`},
 		{name: "unknown service key", old: "    prefix: A\n", new: "    prefix: A\n    colour: red\n", line: 11, field: "services[0].colour", msg: `unknown key "colour"`},
 		{name: "unknown text key", old: "{it: Certificati, en: Certificates}", new: "{it: Certificati, fr: Certificats}", line: 11, field: "services[0].name.fr", msg: `unknown key "fr" (expected one of: it, en)`},
 		{name: "unknown counter key", old: "    kind: room\n", new: "    kind: room\n    floor: 2\n", line: 29, field: "counters[1].floor", msg: `unknown key "floor"`},
@@ -397,6 +405,28 @@ func TestFormatSiteYAMLRoundTrip(t *testing.T) {
 	s, err = ParseSite("builtin.yaml", b)
 	require.NoError(t, err)
 	require.Equal(t, in, s)
+}
+
+// A break plan is read, written back and turned into each desk's break:
+// desk k (rooms not counted) at first + ((k − 1) mod waves) × stagger.
+func TestSiteBreakPlan(t *testing.T) {
+	data := strings.Replace(testSiteYAML, "seats: 10\n", "seats: 10\nbreaks: {length_min: 30, first: \"11:00\", stagger_min: 20, waves: 2}\n", 1)
+	data = strings.Replace(data, "  - id: R1\n", "  - id: 2\n    name: {it: Sportello 2}\n    services: [certificati]\n  - id: 3\n    name: {it: Sportello 3}\n    services: [certificati]\n  - id: R1\n", 1)
+	s, err := ParseSite("breaks.yaml", []byte(data))
+	require.NoError(t, err)
+	require.Equal(t, &BreakPlan{Length: 30 * time.Minute, First: 11 * time.Hour, Stagger: 20 * time.Minute, Waves: 2}, s.Breaks)
+	require.Equal(t, []PlannedPause{
+		{Counter: "1", At: 11 * time.Hour, Length: 30 * time.Minute},
+		{Counter: "2", At: 11*time.Hour + 20*time.Minute, Length: 30 * time.Minute},
+		{Counter: "3", At: 11 * time.Hour, Length: 30 * time.Minute},
+	}, s.PlannedPauses(), "rooms take no break")
+	b, err := FormatSiteYAML(s)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `breaks: {length_min: 30, first: "11:00", stagger_min: 20, waves: 2}`)
+	back, err := ParseSite("again.yaml", b)
+	require.NoError(t, err)
+	require.Equal(t, s, back)
+	require.Nil(t, BuiltinSite().PlannedPauses(), "no plan, no planned breaks")
 }
 
 func TestLoadSite(t *testing.T) {

@@ -177,6 +177,10 @@ func (sc *Scenario) Site(policy string) *hub.Site {
 	if sc.HasRooms {
 		s.Services = append(s.Services, hub.Service{ID: svcEngineID(-1), Prefix: prefix(len(sc.Services)), Name: hub.Text{IT: sc.Room.ID, EN: sc.Room.ID}, Category: hub.Informativo, TargetWait: sc.Room.target(), ServiceTime: clampDur(sc.Room.Mean), Room: true})
 	}
+	if sc.HasBreaks && sc.BreakLength > 0 {
+		// §3.6 counts the break from the opening; the site from midnight.
+		s.Breaks = &hub.BreakPlan{Length: time.Duration(sc.BreakLength * float64(time.Minute)), First: time.Duration(sc.Open)*time.Minute + time.Duration(sc.BreakFirst*float64(time.Minute)), Stagger: time.Duration(sc.BreakStagger * float64(time.Minute)), Waves: sc.BreakWaves}
+	}
 	for i := range sc.Counters {
 		c := &sc.Counters[i]
 		def := hub.CounterDef{ID: fmt.Sprintf("c%d", c.Num), Kind: hub.KindCounter, Name: hub.Text{IT: c.ID, EN: c.ID}}
@@ -236,9 +240,9 @@ func (sc *Scenario) RunDay(ctx context.Context, day *Day, policy string) (*DayRe
 	var est hub.Estimator
 	if policy == "P" {
 		pol = hub.FairPolicyFor(site, hub.FairPolicyConfig{})
-		pe := hub.NewProjectionEstimator()
-		pe.Pauses = sc.BreakPlan(clock.base)
-		est = pe
+		// The break plan reaches the projection through the site, as in
+		// the hub (Site.Breaks).
+		est = hub.NewProjectionEstimator()
 	} else {
 		// The reference policies keep state of their own and read the
 		// simulator's registry, so the projection cannot replay them: they

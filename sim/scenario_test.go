@@ -1,8 +1,10 @@
 package sim
 
 import (
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 const minimal = `
@@ -85,4 +87,25 @@ func FuzzParseScenario(f *testing.F) {
 		}
 		_ = sc.Generate(0)
 	})
+}
+
+// The break plan reaches the engine through the site (hub.Site.Breaks),
+// as in the hub: desk by desk it is the scenario's §3.6 plan.
+func TestSiteBreakPlanIsTheScenarios(t *testing.T) {
+	sc, err := LoadScenario("../bench/scenarios/S2-busy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := time.Date(2026, 1, 1, sc.Open/60, sc.Open%60, 0, 0, time.UTC)
+	want := sc.BreakPlan(open)
+	if len(want) == 0 {
+		t.Fatal("S2 has a break plan")
+	}
+	site := sc.Site("P")
+	if err := site.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := site.PlannedPauses(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("site plan %v, scenario plan %v", got, want)
+	}
 }
