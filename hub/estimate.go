@@ -173,6 +173,23 @@ func (v *queueView) entry(service string) QueueEntry {
 	return q
 }
 
+// estimate is t's estimate. Off the writer a ticket may not have its own
+// yet (the projection is behind, or took longer than EstimateWait): the
+// nearest ticket ahead of it in its service that has one stands in, so
+// that it never reads as no wait at all.
+func (v *queueView) estimate(t *Ticket) time.Duration {
+	if d, ok := v.ewt[t.ID]; ok {
+		return d
+	}
+	q := v.order[t.Service]
+	for i := v.position[t.ID] - 2; i >= 0 && i < len(q); i-- {
+		if d, ok := v.ewt[q[i].ID]; ok {
+			return d
+		}
+	}
+	return 0
+}
+
 func (v *queueView) entries(site *Site) []QueueEntry {
 	out := make([]QueueEntry, 0, len(site.Services))
 	for _, s := range site.Services {

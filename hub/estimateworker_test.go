@@ -112,6 +112,10 @@ func TestCallNextDoesNotWaitForEstimates(t *testing.T) {
 	v, err := e.eng.Ticket(late.ID)
 	require.NoError(t, err)
 	require.Equal(t, 5, v.Position, "positions are the writer's, at once")
+	ahead, err := e.eng.Ticket(ids[5])
+	require.NoError(t, err)
+	require.Greater(t, ahead.EWT, time.Duration(0))
+	require.Equal(t, ahead.EWT, v.EWT, "without its own estimate yet, the one of the ticket ahead")
 	// Every queue figure stays there meanwhile: the last estimate stands in.
 	for _, q := range e.eng.Queue() {
 		if q.Service == "certificati" {

@@ -16,7 +16,7 @@ func (e *Engine) viewLocked(t *Ticket) TicketView {
 	v := TicketView{Ticket: t.Clone()}
 	if t.Status == StatusWaiting && e.view != nil {
 		v.Position = e.view.position[t.ID]
-		v.EWT = e.view.ewt[t.ID]
+		v.EWT = e.view.estimate(t)
 	}
 	return v
 }
