@@ -45,10 +45,6 @@ func (e *Engine) Issue(ctx context.Context, r IssueRequest) (t *Ticket, created 
 		return nil, false, err
 	}
 	res := v.(issued)
-	if res.created {
-		// The estimate is printed on the ticket: let it be there.
-		e.awaitEstimate(ctx, res.t.ID, e.cfg.EstimateWait)
-	}
 	return res.t, res.created, nil
 }
 

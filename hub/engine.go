@@ -30,13 +30,12 @@ type Config struct {
 	Estimator Estimator
 	// AsyncEstimates computes the estimates on a goroutine of their own
 	// after each commit instead of on the writer, so that no command
-	// waits for a projection (see estimateworker.go). A new ticket still
-	// waits for its own estimate, up to EstimateWait. The policy must be
+	// waits for a projection (see estimateworker.go); AwaitEstimate waits,
+	// up to EstimateWait, for a new ticket's own estimate. The policy must be
 	// a PolicyCopier; otherwise the estimates stay on the writer. The
 	// simulator leaves it off: on the writer the results are exact.
 	AsyncEstimates bool
-	// EstimateWait bounds how long issuing a ticket waits for its
-	// estimate with AsyncEstimates. Default 2 s.
+	// EstimateWait bounds AwaitEstimate. Default 2 s.
 	EstimateWait time.Duration
 	// AutoNoShowRecalls turns a ticket into a no-show when it is recalled
 	// more than this many times; 0 disables it.

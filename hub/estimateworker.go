@@ -14,8 +14,8 @@ import (
 // forward, which at a thousand waiting costs tens of milliseconds: on the
 // writer every call-next would wait for it. Off the writer a call-next
 // costs the commit and the ordering of the queue; the estimates follow a
-// few milliseconds later. Only a new ticket waits for its own estimate,
-// because the estimate is printed on it (see awaitEstimate).
+// few milliseconds later. Only the answer to the totem that prints a new
+// ticket waits for its estimate (see AwaitEstimate).
 //
 // The worker keeps its own copy of the day's tickets, fed with the
 // tickets each commit changed, so that a projection costs no copy of the
@@ -266,13 +266,17 @@ func (e *Engine) applyEstimates(at time.Time, ewt map[string]time.Duration) {
 	e.estReady = make(chan struct{})
 }
 
-// awaitEstimate waits, up to limit, until ticket id has an estimate or is
-// no longer waiting: the estimate is printed on the ticket. It returns at
-// once when the estimates are computed on the writer.
-func (e *Engine) awaitEstimate(ctx context.Context, id string, limit time.Duration) {
+// AwaitEstimate waits, up to Config.EstimateWait, until ticket id has its
+// own estimate or is no longer waiting. Issue returns once the ticket is
+// committed; whoever prints the estimate or shows it to the citizen calls
+// this first. Issuing is not held for it, so that the issue rate is the
+// store's, not the projection's. It returns at once when the estimates
+// are computed on the writer.
+func (e *Engine) AwaitEstimate(ctx context.Context, id string) {
 	if e.estw == nil {
 		return
 	}
+	limit := e.cfg.EstimateWait
 	timer := time.NewTimer(limit)
 	defer timer.Stop()
 	for {

@@ -330,6 +330,8 @@ func (p *pages) checkin(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The estimate is printed on the ticket.
+	eng.AwaitEstimate(c.Request().Context(), t.ID)
 	v, err := eng.Ticket(t.ID)
 	if err != nil {
 		return err

@@ -60,6 +60,8 @@ func (s *Server) issue(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The estimate is printed on the ticket and shown to the citizen.
+	s.eng.AwaitEstimate(c.Request().Context(), t.ID)
 	v, err := s.eng.Ticket(t.ID)
 	if err != nil {
 		return err
