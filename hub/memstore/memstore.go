@@ -118,11 +118,15 @@ func (s *Store) Commit(b *hub.Batch) error {
 	if k := s.opts.KeepEvents; k > 0 && len(s.events) >= 2*k {
 		s.events = append([]hub.Event(nil), s.events[len(s.events)-k:]...)
 	}
+	// The batch's tickets and counters are the engine's own copies, never
+	// changed after the commit: they are kept as they are (a second copy
+	// of every ticket was a tenth of a simulated day's time). Load and
+	// Ticket hand out copies.
 	for _, t := range b.Tickets {
-		s.tickets[t.ID] = t.Clone()
+		s.tickets[t.ID] = t
 	}
 	for _, c := range b.Counters {
-		s.counters[c.ID] = c.Clone()
+		s.counters[c.ID] = c
 	}
 	for _, a := range b.Appointments {
 		c := *a

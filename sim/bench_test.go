@@ -1,0 +1,47 @@
+package sim
+
+import (
+	"context"
+	"flag"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// benchDays shortens BenchmarkS2FullRun for profiling (issue 7 asks for
+// the file's 200 days).
+var benchDays = flag.Int("sim.days", 200, "days of S2 that BenchmarkS2FullRun simulates")
+
+// BenchmarkS2FullRun is issue 7's speed requirement: 200 days of S2 for
+// every policy, on GOMAXPROCS workers, in under 2 minutes on 2 cores. It
+// reports the wall time and the process CPU time (user + system) per
+// run; on a shared machine CPU ÷ cores is the contention-free estimate
+// of the wall time.
+//
+//	go test ./sim/ -run '^$' -bench S2FullRun -benchtime 1x
+func BenchmarkS2FullRun(b *testing.B) {
+	if testing.Short() {
+		b.Skip("a full simulated run; not under -short")
+	}
+	sc := loadPublic(b, "S2-busy")
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := sc.Run(context.Background(), Options{Days: *benchDays}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	n := float64(b.N)
+	b.ReportMetric(b.Elapsed().Seconds()/n, "wall-s/run")
+	b.ReportMetric((cpuTime()-cpu0).Seconds()/n, "cpu-s/run")
+}
+
+// cpuTime is the user + system CPU time of the process so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
