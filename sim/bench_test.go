@@ -24,6 +24,7 @@ func BenchmarkS2FullRun(b *testing.B) {
 		b.Skip("a full simulated run; not under -short")
 	}
 	sc := loadPublic(b, "S2-busy")
+	defer tuneGC()() // as sportello sim runs
 	cpu0 := cpuTime()
 	b.ResetTimer()
 	for range b.N {

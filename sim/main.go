@@ -96,6 +96,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+	defer tuneGC()()
 	opt := Options{Days: *days, Policies: pols, Workers: *workers}
 	if !*quiet {
 		opt.Progress = stderr
