@@ -14,6 +14,7 @@ import (
 //	sportello sim --scenario FILE [--days N] [--policy NAME,...] [--out DIR]
 //	              [--seed S] [--dump-visitors DAY] [--conformance DAY]
 //	              [--workers N] [--quiet]
+//	sportello sim --doc FILE --out DIR [--sections NAME,...]
 //
 // It returns the process exit code: 0 on success, 2 for bad flags or an
 // invalid scenario, 1 when the run fails.
@@ -29,8 +30,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	conf := fs.Int("conformance", -1, "print the outcome checksums of day `DAY` (README §13.4) and exit")
 	quiet := fs.Bool("quiet", false, "no progress line on stderr")
 	workers := fs.Int("workers", 0, "parallel workers (default: GOMAXPROCS)")
+	doc := fs.String("doc", "", "regenerate the marked sections of `FILE` (BENCHMARKS.md) from the reports in --out DIR and exit")
+	sections := fs.String("sections", "", "with --doc: the sections that must be marked in the file, comma-separated (default: every marked one)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: sportello sim --scenario FILE [--days N] [--policy NAME,...] [--out DIR]")
+		fmt.Fprintln(stderr, "       sportello sim --doc FILE --out DIR [--sections NAME,...]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -45,6 +49,28 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if fs.NArg() > 0 {
 		return bad("unexpected argument %q", fs.Arg(0))
+	}
+	if *doc != "" {
+		if *out == "" {
+			return bad("--doc FILE needs --out DIR, the directory of the reports")
+		}
+		var want []string
+		for _, n := range strings.Split(*sections, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				want = append(want, n)
+			}
+		}
+		changed, err := UpdateDoc(*doc, *out, want)
+		if err != nil {
+			fmt.Fprintf(stderr, "sportello sim: %v\n", err)
+			return 1
+		}
+		if changed {
+			fmt.Fprintf(stderr, "updated %s from %s\n", *doc, *out)
+		} else {
+			fmt.Fprintf(stderr, "%s is up to date with %s\n", *doc, *out)
+		}
+		return 0
 	}
 	if *scenario == "" {
 		return bad("--scenario FILE is required")
