@@ -45,19 +45,23 @@ func (CapacityEstimator) Estimate(in EstimateInput) map[string]time.Duration {
 		n += len(q)
 	}
 	out := make(map[string]time.Duration, n)
-	capacity := map[string]float64{}
+	capacity := make(map[string]float64, len(in.Queues))
+	var waiting []bool // per service of the counter: someone waits
 	for _, c := range in.Counters {
 		if c.State != CounterOpen {
 			continue
 		}
+		waiting = waiting[:0]
 		active := 0
 		for _, s := range c.Services {
-			if len(in.Queues[s]) > 0 {
+			w := len(in.Queues[s]) > 0
+			waiting = append(waiting, w)
+			if w {
 				active++
 			}
 		}
-		for _, s := range c.Services {
-			if len(in.Queues[s]) > 0 {
+		for i, s := range c.Services {
+			if waiting[i] {
 				capacity[s] += 1 / float64(active)
 			}
 		}
@@ -145,7 +149,7 @@ type queueView struct {
 	// gave (issue + EWT): what the ticket told the citizen.
 	promised map[string]time.Time
 	// today's slot bookings by slot, for the appointment count appts;
-	// sorted on first use (sorted), as most policies never ask.
+	// collected on first use (sorted), as most policies never ask.
 	today  []*Appointment
 	sorted bool
 	appts  int
@@ -283,25 +287,25 @@ func (e *Engine) officeState(now time.Time, v *queueView) OfficeState {
 	slices.SortFunc(s.Waiting, compareArrival)
 	y, m, d := now.In(e.loc).Date()
 	from := time.Date(y, m, d, 0, 0, 0, 0, e.loc)
-	// Today's slot bookings, collected once while no booking is added
-	// and sorted when first asked for.
+	// Today's slot bookings, collected and sorted when first asked for,
+	// and kept while no booking is added (appointments are never deleted,
+	// and a change keeps the slot and the kind).
 	if prev := e.view; prev != nil && prev.from.Equal(from) && prev.appts == len(e.appointments) {
-		v.today, v.sorted, v.appts, v.from = prev.today, prev.sorted, prev.appts, from
-	} else {
-		to := from.AddDate(0, 0, 1)
-		v.appts, v.from = len(e.appointments), from
-		for _, a := range e.appointments {
-			if a.Kind != "virtual" && !a.Slot.Before(from) && a.Slot.Before(to) {
-				v.today = append(v.today, a)
-			}
-		}
+		v.today, v.sorted = prev.today, prev.sorted
 	}
+	v.appts, v.from = len(e.appointments), from
 	var booked []*Appointment
 	done := false
 	s.booked = func() []*Appointment {
 		if !done {
 			done = true
 			if !v.sorted {
+				to := from.AddDate(0, 0, 1)
+				for _, a := range e.appointments {
+					if a.Kind != "virtual" && !a.Slot.Before(from) && a.Slot.Before(to) {
+						v.today = append(v.today, a)
+					}
+				}
 				// By slot and service: bookings alike in both are interchangeable,
 				// so that the random codes never decide an order.
 				slices.SortFunc(v.today, func(a, b *Appointment) int {
