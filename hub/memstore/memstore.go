@@ -115,8 +115,11 @@ func (s *Store) Commit(b *hub.Batch) error {
 		s.lastSeq = ev.Seq
 	}
 	// Prune in amortised steps: keep at least KeepEvents, at most twice.
+	// In place: EventsSince hands out copies.
 	if k := s.opts.KeepEvents; k > 0 && len(s.events) >= 2*k {
-		s.events = append([]hub.Event(nil), s.events[len(s.events)-k:]...)
+		n := copy(s.events, s.events[len(s.events)-k:])
+		clear(s.events[n:])
+		s.events = s.events[:n]
 	}
 	// The batch's tickets and counters are the engine's own copies, never
 	// changed after the commit: they are kept as they are (a second copy
