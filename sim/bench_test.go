@@ -13,6 +13,11 @@ import (
 // the file's 200 days).
 var benchDays = flag.Int("sim.days", 200, "days of S2 that BenchmarkS2FullRun simulates")
 
+// benchOut, when set, receives the last run's report and plots, as
+// `sportello sim --out` writes them, so that the timed run can also be
+// compared with bench/results.
+var benchOut = flag.String("sim.out", "", "directory for BenchmarkS2FullRun's report (default: none)")
+
 // BenchmarkS2FullRun is issue 7's speed requirement: 200 days of S2 for
 // every policy, on GOMAXPROCS workers, in under 2 minutes on 2 cores. It
 // reports the wall time, the process CPU time (user + system) and that
@@ -27,12 +32,22 @@ func BenchmarkS2FullRun(b *testing.B) {
 	defer tuneGC()() // as sportello sim runs
 	cpu0 := cpuTime()
 	b.ResetTimer()
+	var res *Result
 	for range b.N {
-		if _, err := sc.Run(context.Background(), Options{Days: *benchDays}); err != nil {
+		var err error
+		if res, err = sc.Run(context.Background(), Options{Days: *benchDays}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.StopTimer()
+	if *benchOut != "" {
+		if _, err := res.WriteFiles(*benchOut); err != nil {
+			b.Fatal(err)
+		}
+		if err := writePlots(res, *benchOut); err != nil {
+			b.Fatal(err)
+		}
+	}
 	n := float64(b.N)
 	cpu := (cpuTime() - cpu0).Seconds() / n
 	b.ReportMetric(b.Elapsed().Seconds()/n, "wall-s/run")
