@@ -148,8 +148,9 @@ type queueView struct {
 	// promised is, per waiting ticket, the call time its first estimate
 	// gave (issue + EWT): what the ticket told the citizen.
 	promised map[string]time.Time
-	// today's slot bookings by slot, for the appointment count appts;
-	// collected on first use (sorted), as most policies never ask.
+	// today's slot bookings by slot, for the appointment count appts,
+	// collected and sorted on first use (then sorted is set): most
+	// policies never ask.
 	today  []*Appointment
 	sorted bool
 	appts  int

@@ -122,8 +122,8 @@ func (s *Store) Commit(b *hub.Batch) error {
 		s.events = s.events[:n]
 	}
 	// The batch's tickets and counters are the engine's own copies, never
-	// changed after the commit: they are kept as they are (a second copy
-	// of every ticket was a tenth of a simulated day's time). Load and
+	// changed after the commit: they are kept as they are (copying every
+	// ticket a second time showed in the simulator's profile). Load and
 	// Ticket hand out copies.
 	for _, t := range b.Tickets {
 		s.tickets[t.ID] = t
