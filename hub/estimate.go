@@ -2,7 +2,8 @@ package hub
 
 import (
 	"math"
-	"sort"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -48,20 +49,30 @@ type CapacityEstimator struct{}
 
 // Estimate implements Estimator.
 func (CapacityEstimator) Estimate(in EstimateInput) map[string]time.Duration {
-	out := map[string]time.Duration{}
-	capacity := map[string]float64{}
+	n := 0
+	for _, q := range in.Queues {
+		n += len(q)
+	}
+	out := make(map[string]time.Duration, n)
+	capacity := make(map[string]float64, len(in.Queues))
+	var waiting []bool // per service of the counter: someone waits
 	for _, c := range in.Counters {
 		if c.State != CounterOpen {
 			continue
 		}
-		var active []string
+		waiting = waiting[:0]
+		active := 0
 		for _, s := range c.Services {
-			if len(in.Queues[s]) > 0 {
-				active = append(active, s)
+			w := len(in.Queues[s]) > 0
+			waiting = append(waiting, w)
+			if w {
+				active++
 			}
 		}
-		for _, s := range active {
-			capacity[s] += 1 / float64(len(active))
+		for i, s := range c.Services {
+			if waiting[i] {
+				capacity[s] += 1 / float64(active)
+			}
 		}
 	}
 	for svc, q := range in.Queues {
@@ -146,10 +157,13 @@ type queueView struct {
 	// promised is, per waiting ticket, the call time its first estimate
 	// gave (issue + EWT): what the ticket told the citizen.
 	promised map[string]time.Time
-	// today's slot bookings by slot, for the appointment count appts.
-	today []*Appointment
-	appts int
-	from  time.Time
+	// today's slot bookings by slot, for the appointment count appts,
+	// collected and sorted on first use (then sorted is set): most
+	// policies never ask.
+	today  []*Appointment
+	sorted bool
+	appts  int
+	from   time.Time
 }
 
 func (v *queueView) entry(service string) QueueEntry {
@@ -208,7 +222,8 @@ func ceilMinutes(d time.Duration) int {
 // refreshView recomputes positions and estimates; it runs after every
 // commit, so every event updates them.
 func (e *Engine) refreshView(now time.Time) {
-	v := &queueView{at: now, order: map[string][]*Ticket{}, position: map[string]int{}, promised: map[string]time.Time{}}
+	// Sized up front: this runs after every commit.
+	v := &queueView{at: now, order: make(map[string][]*Ticket, len(e.site.Services)), position: make(map[string]int, len(e.waiting)), promised: make(map[string]time.Time, len(e.waiting))}
 	if prev := e.view; prev != nil {
 		for id, at := range prev.promised {
 			if _, ok := e.waiting[id]; ok {
@@ -218,16 +233,15 @@ func (e *Engine) refreshView(now time.Time) {
 	}
 	office := e.officeState(now, v)
 	office.Promised = v.promised
+	// A deterministic start, by arrival: map order is random, and
+	// policies may use a stable sort.
+	for _, t := range office.Waiting {
+		v.order[t.Service] = append(v.order[t.Service], t)
+	}
 	if o, ok := e.policy.(OfficeObserver); ok {
 		o.Observe(office)
 	}
-	for _, t := range e.waiting {
-		v.order[t.Service] = append(v.order[t.Service], t)
-	}
 	for svc, q := range v.order {
-		// A deterministic start: map order is random, and policies may
-		// use a stable sort.
-		sort.Slice(q, func(i, j int) bool { return arrivalBefore(q[i], q[j]) })
 		e.policy.Order(now, q)
 		for i, t := range q {
 			v.position[t.ID] = i + 1
@@ -235,7 +249,8 @@ func (e *Engine) refreshView(now time.Time) {
 		v.order[svc] = q
 	}
 	counters := make([]*Counter, 0, len(e.counters))
-	busy := map[string]*Ticket{}
+	v.states = make([]CounterState, 0, len(e.site.Counters))
+	busy := make(map[string]*Ticket, len(e.site.Counters))
 	for _, def := range e.site.Counters {
 		c := e.counters[def.ID]
 		counters = append(counters, c)
@@ -314,46 +329,49 @@ func (e *Engine) reuseEstimates(prev, v *queueView, now time.Time) bool {
 
 // officeState is the office as of now, for policies and estimators.
 func (e *Engine) officeState(now time.Time, v *queueView) OfficeState {
-	s := OfficeState{Now: now, ServiceTime: e.stats.mean}
+	s := OfficeState{Now: now, ServiceTime: e.stats.mean, Counters: make([]*Counter, 0, len(e.site.Counters)), Waiting: make([]*Ticket, 0, len(e.waiting))}
 	for _, def := range e.site.Counters {
 		s.Counters = append(s.Counters, e.counters[def.ID])
 	}
 	for _, t := range e.waiting {
 		s.Waiting = append(s.Waiting, t)
 	}
-	sort.Slice(s.Waiting, func(i, j int) bool { return arrivalBefore(s.Waiting[i], s.Waiting[j]) })
+	slices.SortFunc(s.Waiting, compareArrival)
 	y, m, d := now.In(e.loc).Date()
 	from := time.Date(y, m, d, 0, 0, 0, 0, e.loc)
-	// Today's slot bookings, sorted once while no booking is added.
+	// Today's slot bookings, collected and sorted when first asked for,
+	// and kept while no booking is added (appointments are never deleted,
+	// and a change keeps the slot and the kind).
 	if prev := e.view; prev != nil && prev.from.Equal(from) && prev.appts == len(e.appointments) {
-		v.today, v.appts, v.from = prev.today, prev.appts, from
-	} else {
-		to := from.AddDate(0, 0, 1)
-		v.appts, v.from = len(e.appointments), from
-		for _, a := range e.appointments {
-			if a.Kind != "virtual" && !a.Slot.Before(from) && a.Slot.Before(to) {
-				v.today = append(v.today, a)
-			}
-		}
-		// By slot and service: bookings alike in both are interchangeable,
-		// so that the random codes never decide an order.
-		sort.Slice(v.today, func(i, j int) bool {
-			a, b := v.today[i], v.today[j]
-			if !a.Slot.Equal(b.Slot) {
-				return a.Slot.Before(b.Slot)
-			}
-			if a.Service != b.Service {
-				return a.Service < b.Service
-			}
-			return a.Code < b.Code
-		})
+		v.today, v.sorted = prev.today, prev.sorted
 	}
-	today := v.today
+	v.appts, v.from = len(e.appointments), from
 	var booked []*Appointment
 	done := false
 	s.booked = func() []*Appointment {
 		if !done {
 			done = true
+			if !v.sorted {
+				to := from.AddDate(0, 0, 1)
+				for _, a := range e.appointments {
+					if a.Kind != "virtual" && !a.Slot.Before(from) && a.Slot.Before(to) {
+						v.today = append(v.today, a)
+					}
+				}
+				// By slot and service: bookings alike in both are interchangeable,
+				// so that the random codes never decide an order.
+				slices.SortFunc(v.today, func(a, b *Appointment) int {
+					if c := a.Slot.Compare(b.Slot); c != 0 {
+						return c
+					}
+					if c := strings.Compare(a.Service, b.Service); c != 0 {
+						return c
+					}
+					return strings.Compare(a.Code, b.Code)
+				})
+				v.sorted = true
+			}
+			today := v.today
 			// The engine replaces an appointment when it changes: look
 			// each one up again.
 			for _, a := range today {
@@ -365,4 +383,16 @@ func (e *Engine) officeState(now time.Time, v *queueView) OfficeState {
 		return booked
 	}
 	return s
+}
+
+// compareArrival is arrivalBefore as a comparison, for slices.SortFunc
+// (a total order: any sort gives the same result).
+func compareArrival(a, b *Ticket) int {
+	switch {
+	case arrivalBefore(a, b):
+		return -1
+	case arrivalBefore(b, a):
+		return 1
+	}
+	return 0
 }

@@ -18,7 +18,8 @@ import (
 //
 // The projection calls Policy.Pick on pseudo-tickets: the policy must
 // decide from its arguments and the last Observe only (FairPolicy and
-// FIFOPolicy do). It is stateful: one per engine.
+// FIFOPolicy do), and must not keep them, since the projection reuses
+// their memory. It is stateful: one per engine, one Estimate at a time.
 type ProjectionEstimator struct {
 	l *learner
 	// Pauses is the office's break plan, when it has one (by default the
@@ -30,6 +31,8 @@ type ProjectionEstimator struct {
 	// Horizon bounds the projection; tickets not called within it get the
 	// horizon as their estimate. Default 8 h.
 	Horizon time.Duration
+	// scratch is reused by every Estimate (see projectionScratch).
+	scratch projectionScratch
 }
 
 // NewProjectionEstimator returns an estimator with nothing learnt.
@@ -80,7 +83,6 @@ func (p *ProjectionEstimator) Estimate(in EstimateInput) map[string]time.Duratio
 	}
 	l := p.l
 	l.observe(in)
-	out := map[string]time.Duration{}
 	pol := in.Policy
 	if pol == nil {
 		pol = FIFOPolicy{}
@@ -93,8 +95,11 @@ func (p *ProjectionEstimator) Estimate(in EstimateInput) map[string]time.Duratio
 	now := in.Now
 	at := func(m float64) time.Time { return now.Add(time.Duration(m * float64(time.Minute))) }
 
+	sc := &p.scratch
+	sc.reset()
+
 	// Waiting tickets.
-	var pool, future []*pseudo
+	pool := sc.pool[:0]
 	nReal := 0
 	qs := make([]string, 0, len(in.Queues))
 	for s := range in.Queues {
@@ -103,18 +108,24 @@ func (p *ProjectionEstimator) Estimate(in EstimateInput) map[string]time.Duratio
 	sort.Strings(qs)
 	for _, s := range qs {
 		for _, t := range in.Queues[s] {
-			pool = append(pool, &pseudo{t: t, real: true, wait: now.Sub(t.Arrival).Minutes()})
+			pool = append(pool, sc.pseudos.put(pseudo{t: t, real: true, wait: now.Sub(t.Arrival).Minutes()}))
 			nReal++
 		}
 	}
+	defer func() { sc.pool = pool[:0] }()
+	out := make(map[string]time.Duration, nReal)
 	if nReal == 0 {
 		return out
 	}
 	// Bookings still to check in, at their usual check-in time and
-	// weighted by the share of bookings that come.
-	seq := 0
+	// weighted by the share of bookings that come, by check-in time (the
+	// day's bookings come by slot, so they are in order already). Their
+	// pseudo-tickets are made only when they join the pool: most lie
+	// beyond the calls the projection replays.
+	bks := sc.bookings[:0]
+	off := l.checkInOffset()
 	for _, a := range in.Office.Booked() {
-		arr := a.Slot.Add(l.checkInOffset()).Sub(now).Minutes()
+		arr := a.Slot.Add(off).Sub(now).Minutes()
 		if arr < 0 {
 			// Not here yet although others would be: less and less likely
 			// to come.
@@ -123,46 +134,62 @@ func (p *ProjectionEstimator) Estimate(in EstimateInput) map[string]time.Duratio
 			}
 			arr = 0
 		}
-		slot := a.Slot
-		seq++
-		future = append(future, &pseudo{t: &Ticket{ID: "~b" + itoa(seq), Number: "~", Service: a.Service, Prio: a.Priority, Arrival: at(arr), Slot: &slot}, arr: arr, work: l.showRate() * l.mean(a.Service)})
+		bks = append(bks, booking{a: a, arr: arr, seq: len(bks) + 1})
+	}
+	sc.bookings = bks
+	if !sort.SliceIsSorted(bks, func(i, j int) bool { return bks[i].arr < bks[j].arr }) {
+		sort.SliceStable(bks, func(i, j int) bool { return bks[i].arr < bks[j].arr })
+	}
+	seq := len(bks)
+	showRate := l.showRate()
+	arrived := func(b booking) *pseudo {
+		slot := sc.slots.put(b.a.Slot)
+		t := sc.tickets.put(Ticket{ID: sc.bookingID(b.seq), Number: "~", Service: b.a.Service, Prio: b.a.Priority, Arrival: at(b.arr), Slot: slot})
+		return sc.pseudos.put(pseudo{t: t, arr: b.arr, work: showRate * l.mean(b.a.Service)})
 	}
 	// Walk-ins expected at the rate of the last half hour, by service in
 	// a fixed order (the projection must not depend on map order).
 	var svcs []string
-	next := map[string]float64{}
 	for s, r := range l.rate {
 		if r > 1e-6 {
-			next[s] = 0.5 / r
 			svcs = append(svcs, s)
 		}
 	}
 	sort.Strings(svcs)
-	prioAcc := map[string]float64{}
+	rate := make([]float64, len(svcs))
+	next := make([]float64, len(svcs))
+	prioAcc := make([]float64, len(svcs))
+	for i, s := range svcs {
+		rate[i] = l.rate[s]
+		next[i] = 0.5 / rate[i]
+	}
+	// genUntil adds the walk-ins expected by tau to the pool.
 	genUntil := func(tau float64) {
-		for _, s := range svcs {
-			r := l.rate[s]
-			for next[s] <= tau && next[s] < H {
-				arr := next[s]
+		for i, s := range svcs {
+			r := rate[i]
+			for next[i] <= tau && next[i] < H {
+				arr := next[i]
 				prio := PriorityNone
-				prioAcc[s] += l.prioShare()
-				if prioAcc[s] >= 1 {
-					prioAcc[s]--
+				prioAcc[i] += l.prioShare()
+				if prioAcc[i] >= 1 {
+					prioAcc[i]--
 					prio = PriorityOther
 				}
 				seq++
-				future = append(future, &pseudo{t: &Ticket{ID: "~w" + s + itoa(seq), Number: "~", Service: s, Prio: prio, Arrival: at(arr)}, arr: arr, work: l.walkInWork(s, 0)})
-				next[s] += 1 / r
+				t := sc.tickets.put(Ticket{ID: sc.walkInID(s, seq), Number: "~", Service: s, Prio: prio, Arrival: at(arr)})
+				sc.walk = append(sc.walk, sc.pseudos.put(pseudo{t: t, arr: arr, work: l.walkInWork(s, 0)}))
+				next[i] += 1 / r
 			}
 		}
 	}
-	sort.SliceStable(future, func(i, j int) bool { return future[i].arr < future[j].arr })
+	fi := 0 // bks[fi:] have not checked in yet
 
 	// Counters as they are now. Pauses come in rotation: while counters
 	// are pausing (one started within a pause length), each return from
 	// a pause sends one counter that has not paused today on pause, in
 	// site order, until none is left.
 	var cs, pausers []*pcounter
+	pcs := sc.counters(len(in.Counters))
 	pm := l.pauseMean()
 	pauses := p.Pauses
 	if pauses == nil && in.Site != nil {
@@ -188,7 +215,8 @@ func (p *ProjectionEstimator) Estimate(in EstimateInput) map[string]time.Duratio
 		opening = opening && c.State == CounterClosed
 	}
 	for i, c := range in.Counters {
-		pc := &pcounter{c: c, n: i, pauseAt: math.NaN()}
+		pc := &pcs[i]
+		*pc = pcounter{c: c, n: i, pauseAt: math.NaN()}
 		switch c.State {
 		case CounterClosed:
 			if !opening {
@@ -280,18 +308,15 @@ func (p *ProjectionEstimator) Estimate(in EstimateInput) map[string]time.Duratio
 			rotate(c.free)
 			continue
 		}
+		// Expected tickets that have arrived join the pool: the bookings
+		// checked in by now, then the walk-ins that came.
 		genUntil(tau)
-		// Expected tickets that have arrived join the pool.
-		k := 0
-		for _, f := range future {
-			if f.arr <= tau {
-				pool = append(pool, f)
-			} else {
-				future[k] = f
-				k++
-			}
+		for fi < len(bks) && bks[fi].arr <= tau {
+			pool = append(pool, arrived(bks[fi]))
+			fi++
 		}
-		future = future[:k]
+		pool = append(pool, sc.walk...)
+		sc.walk = sc.walk[:0]
 		elig, eligAt = elig[:0], eligAt[:0]
 		for i, x := range pool {
 			if Eligible(c.c, x.t) {
@@ -301,15 +326,18 @@ func (p *ProjectionEstimator) Estimate(in EstimateInput) map[string]time.Duratio
 		}
 		if len(elig) == 0 {
 			// Idle until something it may serve arrives.
+			// The first booking it serves is the earliest (a booking's
+			// pseudo-ticket is neither parked nor sent to a counter).
 			nextArr := math.Inf(1)
-			for _, f := range future {
-				if f.arr < nextArr && Eligible(c.c, f.t) {
-					nextArr = f.arr
+			for _, b := range bks[fi:] {
+				if c.c.serves(b.a.Service) {
+					nextArr = b.arr
+					break
 				}
 			}
-			for _, s := range svcs {
-				if c.c.serves(s) && next[s] < nextArr {
-					nextArr = next[s]
+			for i, s := range svcs {
+				if c.c.serves(s) && next[i] < nextArr {
+					nextArr = next[i]
 				}
 			}
 			if math.IsInf(nextArr, 1) || nextArr >= H {
@@ -395,4 +423,86 @@ func itoa(n int) string {
 		n /= 10
 	}
 	return string(b[i:])
+}
+
+// projectionScratch is the memory an Estimate works in, kept from one
+// to the next: the projection runs after every change of the office, and
+// allocating its pseudo-tickets anew each time was most of its cost.
+// Nothing in it outlives the Estimate that filled it.
+type projectionScratch struct {
+	pseudos  arena[pseudo]
+	tickets  arena[Ticket]
+	slots    arena[time.Time]
+	pool     []*pseudo
+	walk     []*pseudo
+	bookings []booking
+	pcs      []pcounter
+	// The pseudo-tickets' ids, by seq (and service, for walk-ins): the
+	// same strings every time.
+	bookIDs []string
+	walkIDs map[string][]string
+}
+
+// booking is a booking still to check in, before it becomes a pseudo.
+type booking struct {
+	a   *Appointment
+	arr float64 // minutes from now when it checks in
+	seq int
+}
+
+func (s *projectionScratch) reset() {
+	s.pseudos.reset()
+	s.tickets.reset()
+	s.slots.reset()
+	s.walk = s.walk[:0]
+}
+
+func (s *projectionScratch) counters(n int) []pcounter {
+	if cap(s.pcs) < n {
+		s.pcs = make([]pcounter, n)
+	}
+	return s.pcs[:n]
+}
+
+func (s *projectionScratch) bookingID(seq int) string {
+	for len(s.bookIDs) < seq {
+		s.bookIDs = append(s.bookIDs, "~b"+itoa(len(s.bookIDs)+1))
+	}
+	return s.bookIDs[seq-1]
+}
+
+func (s *projectionScratch) walkInID(service string, seq int) string {
+	if s.walkIDs == nil {
+		s.walkIDs = map[string][]string{}
+	}
+	ids := s.walkIDs[service]
+	if len(ids) < seq {
+		for len(ids) < seq {
+			ids = append(ids, "~w"+service+itoa(len(ids)+1))
+		}
+		s.walkIDs[service] = ids
+	}
+	return ids[seq-1]
+}
+
+// arena hands out pointers into chunks that are reused after reset: the
+// pointers stay valid until then.
+type arena[T any] struct {
+	chunks [][]T
+	n      int
+}
+
+const arenaChunk = 64
+
+func (a *arena[T]) reset() { a.n = 0 }
+
+func (a *arena[T]) put(v T) *T {
+	i := a.n / arenaChunk
+	if i == len(a.chunks) {
+		a.chunks = append(a.chunks, make([]T, arenaChunk))
+	}
+	p := &a.chunks[i][a.n%arenaChunk]
+	a.n++
+	*p = v
+	return p
 }

@@ -18,6 +18,7 @@ import (
 //	              [--policy NAME,...] [--out DIR] [--quiet]
 //	sportello sim --scenario FILE --advise [--target-sl F] [--target-wait D]
 //	              [--rounds N] [--min-tickets N] [--days N] [--policy NAME] [--out DIR]
+//	sportello sim --doc FILE --out DIR [--sections NAME,...]
 //
 // It returns the process exit code: 0 on success, 2 for bad flags or an
 // invalid scenario, 1 when the run fails.
@@ -37,10 +38,13 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	date := fs.String("date", "", "the day to replay, `YYYY-MM-DD` in the site's time zone")
 	siteFile := fs.String("site", "", "with --replay: the site file the hub runs (default: the built-in CEDIR site)")
 	adv := addAdviseFlags(fs)
+	doc := fs.String("doc", "", "regenerate the marked sections of `FILE` (BENCHMARKS.md) from the reports in --out DIR and exit")
+	sections := fs.String("sections", "", "with --doc: the sections that must be marked in the file, comma-separated (default: every marked one)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: sportello sim --scenario FILE [--days N] [--policy NAME,...] [--out DIR]")
 		fmt.Fprintln(stderr, "       sportello sim --replay DATA_DIR --date YYYY-MM-DD [--site FILE] [--policy NAME,...] [--out DIR]")
 		fmt.Fprintln(stderr, "       sportello sim --scenario FILE --advise [--target-sl 0.8] [--target-wait 15m] [--days N] [--out DIR]")
+		fmt.Fprintln(stderr, "       sportello sim --doc FILE --out DIR [--sections NAME,...]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -55,6 +59,28 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if fs.NArg() > 0 {
 		return bad("unexpected argument %q", fs.Arg(0))
+	}
+	if *doc != "" {
+		if *out == "" {
+			return bad("--doc FILE needs --out DIR, the directory of the reports")
+		}
+		var want []string
+		for _, n := range strings.Split(*sections, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				want = append(want, n)
+			}
+		}
+		changed, err := UpdateDoc(*doc, *out, want)
+		if err != nil {
+			fmt.Fprintf(stderr, "sportello sim: %v\n", err)
+			return 1
+		}
+		if changed {
+			fmt.Fprintf(stderr, "updated %s from %s\n", *doc, *out)
+		} else {
+			fmt.Fprintf(stderr, "%s is up to date with %s\n", *doc, *out)
+		}
+		return 0
 	}
 	if *scenario != "" && (*replay != "" || *date != "") {
 		return bad("--replay and --scenario exclude each other: replay a real day or simulate a scenario")
@@ -124,6 +150,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+	defer tuneGC()()
 	opt := Options{Days: *days, Policies: pols, Workers: *workers}
 	if !*quiet {
 		opt.Progress = stderr

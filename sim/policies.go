@@ -185,12 +185,23 @@ func (p *refPolicy) pickB3(counter string, vs []*Visitor, home int) int {
 
 // Order implements hub.Policy: ticket-number order (the reference
 // policies' queue positions are not scored).
+// Each ticket's number is looked up once, not at every comparison.
 func (p *refPolicy) Order(now time.Time, waiting []*hub.Ticket) {
-	num := func(t *hub.Ticket) float64 {
-		if v := p.reg.get(t.ID); v != nil {
-			return float64(v.Num)
-		}
-		return math.Inf(1)
+	type numbered struct {
+		num float64
+		t   *hub.Ticket
 	}
-	sort.SliceStable(waiting, func(i, j int) bool { return num(waiting[i]) < num(waiting[j]) })
+	ns := make([]numbered, len(waiting))
+	p.reg.mu.RLock()
+	for i, t := range waiting {
+		ns[i] = numbered{math.Inf(1), t}
+		if v := p.reg.byID[t.ID]; v != nil {
+			ns[i].num = float64(v.Num)
+		}
+	}
+	p.reg.mu.RUnlock()
+	sort.SliceStable(ns, func(i, j int) bool { return ns[i].num < ns[j].num })
+	for i := range ns {
+		waiting[i] = ns[i].t
+	}
 }

@@ -58,14 +58,22 @@ func (sc *Scenario) Run(ctx context.Context, opt Options) (*Result, error) {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// One job per (day, policy): a day's visitors are generated once and
+	// shared (RunDay only reads them). The product's policy goes first,
+	// as it takes several times as long as any other (it projects the
+	// office forward after every change), so that no worker is left with
+	// a long job at the end while the other has nothing to do.
+	order := longestFirst(run)
 	type job struct {
-		day int
-		d   *Day
+		day    int
+		d      *Day
+		policy string
 	}
 	type out struct {
-		day int
-		res map[string]*DayResult
-		err error
+		day    int
+		policy string
+		res    *DayResult
+		err    error
 	}
 	jobs := make(chan job)
 	outs := make(chan out)
@@ -75,14 +83,10 @@ func (sc *Scenario) Run(ctx context.Context, opt Options) (*Result, error) {
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				o := out{day: j.day, res: map[string]*DayResult{}}
-				for _, p := range run {
-					r, err := sc.RunDay(ctx, j.d, p)
-					if err != nil {
-						o.err = fmt.Errorf("day %d, policy %s: %w", j.day, p, err)
-						break
-					}
-					o.res[p] = r
+				o := out{day: j.day, policy: j.policy}
+				o.res, o.err = sc.RunDay(ctx, j.d, j.policy)
+				if o.err != nil {
+					o.err = fmt.Errorf("day %d, policy %s: %w", j.day, j.policy, o.err)
 				}
 				select {
 				case outs <- o:
@@ -95,15 +99,19 @@ func (sc *Scenario) Run(ctx context.Context, opt Options) (*Result, error) {
 	go func() {
 		defer close(jobs)
 		for d := 0; d < days; d++ {
-			select {
-			case jobs <- job{d, sc.Generate(d)}:
-			case <-ctx.Done():
-				return
+			day := sc.Generate(d)
+			for _, p := range order {
+				select {
+				case jobs <- job{d, day, p}:
+				case <-ctx.Done():
+					return
+				}
 			}
 		}
 	}()
 	go func() { wg.Wait(); close(outs) }()
-	pending := map[int]out{}
+	// Results are folded in day order, whatever order they finish in.
+	pending := map[int]map[string]*DayResult{}
 	next := 0
 	var firstErr error
 	for o := range outs {
@@ -114,15 +122,15 @@ func (sc *Scenario) Run(ctx context.Context, opt Options) (*Result, error) {
 		if firstErr != nil {
 			continue
 		}
-		pending[o.day] = o
-		for {
-			po, ok := pending[next]
-			if !ok {
-				break
-			}
+		if pending[o.day] == nil {
+			pending[o.day] = map[string]*DayResult{}
+		}
+		pending[o.day][o.policy] = o.res
+		for len(pending[next]) == len(run) {
+			po := pending[next]
 			delete(pending, next)
 			for _, p := range run {
-				res.Metrics[p].add(sc, po.res[p])
+				res.Metrics[p].add(sc, po[p])
 			}
 			next++
 			if opt.Progress != nil {
@@ -146,4 +154,21 @@ func (sc *Scenario) Run(ctx context.Context, opt Options) (*Result, error) {
 	}
 	res.Elapsed = time.Since(start)
 	return res, nil
+}
+
+// longestFirst orders the policies for the workers: the product's own
+// first (see Run), the others as given.
+func longestFirst(run []string) []string {
+	out := make([]string, 0, len(run))
+	for _, p := range run {
+		if p == "P" {
+			out = append(out, p)
+		}
+	}
+	for _, p := range run {
+		if p != "P" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
