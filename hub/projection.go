@@ -76,6 +76,14 @@ type pcounter struct {
 // change. Beyond it the estimates follow each service's projected pace.
 const projectionDepth = 200
 
+// maxExpectedWalkIns bounds the walk-ins one projection expects. The
+// rate is the last half hour's, at least over five minutes, so a burst (a
+// school class, a queue at the door at opening, a test issuing hundreds
+// in a second) would have the replay expect tens of thousands over the
+// hours it spans, each scanned at every call: seconds on the writer. The
+// busiest public scenarios expect under 800 in one projection.
+const maxExpectedWalkIns = 3000
+
 // Estimate implements Estimator.
 func (p *ProjectionEstimator) Estimate(in EstimateInput) map[string]time.Duration {
 	if p.l == nil || p.l.day != in.Now.YearDay() || p.l.year != in.Now.Year() {
@@ -163,11 +171,13 @@ func (p *ProjectionEstimator) Estimate(in EstimateInput) map[string]time.Duratio
 		rate[i] = l.rate[s]
 		next[i] = 0.5 / rate[i]
 	}
+	generated := 0
 	// genUntil adds the walk-ins expected by tau to the pool.
 	genUntil := func(tau float64) {
 		for i, s := range svcs {
 			r := rate[i]
-			for next[i] <= tau && next[i] < H {
+			for next[i] <= tau && next[i] < H && generated < maxExpectedWalkIns {
+				generated++
 				arr := next[i]
 				prio := PriorityNone
 				prioAcc[i] += l.prioShare()

@@ -188,3 +188,19 @@ func TestLearnerCountsClosedTicketsOnce(t *testing.T) {
 	l.observe(in)
 	require.EqualValues(t, 2, l.walkins, "the same closed visit changed again")
 }
+
+// TestProjectionBoundsExpectedWalkIns: after a burst (600 tickets in a
+// few seconds) the learnt rate would have the replay expect tens of
+// thousands of walk-ins over the hours it spans; it expects at most
+// maxExpectedWalkIns, and every waiting ticket still gets an estimate.
+func TestProjectionBoundsExpectedWalkIns(t *testing.T) {
+	o := newProjectionOffice(2, 600)
+	e := NewProjectionEstimator()
+	ewt := e.Estimate(o.input(FIFOPolicy{}))
+	require.Len(t, ewt, 600)
+	// No bookings: the walk-ins' ids count the walk-ins expected.
+	expected := len(e.scratch.walkIDs["a"])
+	// 600 in ten minutes is 60 a minute: about 28,800 over the 8-h
+	// horizon without the bound.
+	require.Equal(t, maxExpectedWalkIns, expected, "the bound holds the burst")
+}

@@ -73,7 +73,8 @@ func newTestHub(t *testing.T, opts ...hubOption) *testHub {
 		_, err := acc.EnrollDevice(d.ID, hub.DeviceDisplay, "demo-display-"+itoa(i+1))
 		require.NoError(t, err)
 	}
-	cfg := hub.Config{Site: site, Store: store, AutoNoShowRecalls: 3, Version: "test", Logger: quiet}
+	// As `sportello serve` runs it: the estimates off the writer.
+	cfg := hub.Config{Site: site, Store: store, AsyncEstimates: true, AutoNoShowRecalls: 3, Version: "test", Logger: quiet}
 	for _, o := range opts {
 		if o.engine != nil {
 			o.engine(&cfg)
