@@ -156,9 +156,29 @@ func (w *estimateWorker) run() {
 			}
 			w.busy = true
 			w.mu.Unlock()
+			start := time.Now()
 			w.project(j, changed, reset)
+			// At most half a core: when commits come faster than
+			// projections, rest as long as the last one took before the
+			// next, so that the writer, the live feed and the pages keep
+			// the rest of the machine.
+			if spent := time.Since(start); spent > time.Millisecond && w.pending() {
+				rest := time.NewTimer(spent)
+				select {
+				case <-rest.C:
+				case <-w.done:
+					rest.Stop()
+					return
+				}
+			}
 		}
 	}
+}
+
+func (w *estimateWorker) pending() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.job != nil
 }
 
 // project folds the changed tickets into the mirror, runs the estimator
