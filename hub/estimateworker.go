@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"sort"
 	"sync"
@@ -223,8 +224,25 @@ func (w *estimateWorker) project(j *estimateJob, changed map[string]*Ticket, res
 	booked := j.booked
 	office := OfficeState{Now: j.now, Counters: j.counters, ServiceTime: j.svcTime, Promised: j.promised, Waiting: waiting, booked: func() []*Appointment { return booked }}
 	in := EstimateInput{Now: j.now, Site: w.e.Site(), Queues: queues, Counters: j.counters, ServiceTime: j.svcTime, Busy: busy, Policy: j.policy, Office: office, tickets: w.mirror, changed: fresh}
-	ewt := w.est.Estimate(in)
+	ewt, err := safeEstimate(w.est, in)
+	if err != nil {
+		// The office goes on with the last estimates counted down; the
+		// next change tries again.
+		w.e.log.Error("estimate failed", "err", err)
+		return
+	}
 	w.e.applyEstimates(j.now, ewt)
+}
+
+// safeEstimate keeps a bug in the estimator from taking the hub down with
+// it: on the writer the same bug would stop the office.
+func safeEstimate(est Estimator, in EstimateInput) (out map[string]time.Duration, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("estimator panicked: %v", r)
+		}
+	}()
+	return est.Estimate(in), nil
 }
 
 // asyncJob copies what a projection needs out of the writer's state; it

@@ -220,3 +220,45 @@ func TestAsyncEstimatesUnderConcurrentCalls(t *testing.T) {
 		require.Less(t, v.EWT, 8*time.Hour, "ticket %s of %s", v.Ticket.Number, v.Ticket.Service)
 	}
 }
+
+// panicky is an estimator with a bug that shows on some queue.
+type panicky struct {
+	hub.Estimator
+	on atomic.Bool
+}
+
+func (p *panicky) Estimate(in hub.EstimateInput) map[string]time.Duration {
+	if p.on.Load() {
+		panic("estimator bug")
+	}
+	return p.Estimator.Estimate(in)
+}
+
+// A bug in the estimator off the writer costs fresh estimates, not the
+// office: commands go on, the last estimates stay, and the estimates
+// come back once the bug does not show.
+func TestAsyncEstimatorPanicIsContained(t *testing.T) {
+	p := &panicky{Estimator: hub.NewProjectionEstimator()}
+	e := newEnv(t, async, func(c *hub.Config) { c.Estimator = p })
+	e.open1("1", "clerk01")
+	e.issue("certificati", hub.PriorityNone)
+	e.issue("certificati", hub.PriorityNone)
+	settle(t, e.eng)
+	p.on.Store(true)
+	late := e.issue("certificati", hub.PriorityNone)
+	settle(t, e.eng)
+	_, err := e.eng.CallNext(ctx, "1", "clerk01")
+	require.NoError(t, err, "the office goes on")
+	settle(t, e.eng)
+	v, err := e.eng.Ticket(late.ID)
+	require.NoError(t, err)
+	require.Equal(t, 2, v.Position)
+	p.on.Store(false)
+	e.clock.Advance(2 * time.Minute) // the next projection is due
+	e.issue("certificati", hub.PriorityNone)
+	settle(t, e.eng)
+	ewt := waitingEWTs(t, e.eng)
+	require.Len(t, ewt, 3)
+	v, _ = e.eng.Ticket(late.ID)
+	require.Greater(t, v.EWT, time.Duration(0))
+}
