@@ -222,6 +222,15 @@ func (l *learner) observe(in EstimateInput) {
 		if t.Status == StatusWaiting {
 			continue
 		}
+		// A visit closed since the last look has no open step and is
+		// dropped here, so service and no-show times are not learnt from
+		// finished visits: the projection keeps the site's typical times
+		// and the prior spread. Learning them from the visits finished so
+		// far was measured (S2 and S3, 40 days) to raise the estimates
+		// more than 5 min short from 7.4 % to 8.9 % and the S2 MAE from
+		// 1.25 to 1.28 min, also with a prior worth 30 visits: early in
+		// the day the services that have ended are the short ones. What
+		// is learnt from a visit is learnt while it is seen in service.
 		s := t.current()
 		if s == nil || t.Status == StatusCancelled {
 			delete(l.tracked, id)

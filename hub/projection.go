@@ -9,12 +9,13 @@ import (
 // ProjectionEstimator estimates waits by running the office forward: a
 // fast deterministic replay of the engine's own policy over the waiting
 // tickets, the bookings still to check in and the walk-ins expected at the
-// rate seen so far, with the counters as they are now. Every number it
-// uses is learnt online from the day's events (service times and their
-// spread, how often a called walk-in is gone, how long a pause lasts, the
-// arrival rates, how many bookings come and how early), starting from the
-// site's typical service times. Its errors at issue are fed back into a
-// bias correction by size of the estimate.
+// rate seen so far, with the counters as they are now. The service times
+// are the site's typical ones (see learner.observe for why they are not
+// learnt from the visits finished so far); the rest is learnt online from
+// the day's events (how often a called walk-in is gone, how long a pause
+// lasts, the arrival rates, how many bookings come and how early). Its
+// errors at issue are fed back into a bias correction by size of the
+// estimate.
 //
 // The projection calls Policy.Pick on pseudo-tickets: the policy must
 // decide from its arguments and the last Observe only (FairPolicy and
