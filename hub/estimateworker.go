@@ -39,7 +39,6 @@ func (p *FairPolicy) CopyPolicy() Policy {
 	cp := *p
 	cp.promised = maps.Clone(p.promised)
 	cp.svcTime = maps.Clone(p.svcTime)
-	cp.apptSeen = nil // punctuality is tracked by the writer's copy only
 	return &cp
 }
 

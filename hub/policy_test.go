@@ -34,66 +34,54 @@ func TestFairPolicyClasses(t *testing.T) {
 		return t
 	}
 	c := &hub.Counter{ID: "1", Kind: hub.KindCounter, Services: []string{"a"}, State: hub.CounterOpen}
-	// Ten counters of 10-min services: one frees every minute (τ = lead = 1 min).
+	// Ten counters of 10-min services: one frees every minute (τ = 1 min);
+	// the lead is −ln(1 − 0.92) ≈ 2.53 of those gaps.
 	cases := []struct {
 		name     string
+		goal     float64 // AppointmentGoal; 0: the default
 		in       []*hub.Ticket
 		promised map[string]time.Time
-		// onTime, late: appointments already called today before this pick.
-		onTime, late int
-		want         string
+		want     string
 	}{
-		{"an appointment that checked in early waits while walk-ins do",
-			[]*hub.Ticket{appt("A", 8*time.Minute, 2*time.Minute), tk("w", time.Minute, "")}, nil, 0, 0, "w"},
-		{"a lone appointment goes ahead of walk-ins its counters' lead before its grace ends",
-			// slot + 5 − 2 (lead: ten 10-min counters free one a minute;
-			// twice that).
-			[]*hub.Ticket{appt("A", 8*time.Minute, -3*time.Minute), tk("w", 20*time.Minute, "")}, nil, 0, 0, "A"},
-		{"half a minute earlier it still lets walk-ins go first",
-			[]*hub.Ticket{appt("A", 8*time.Minute, -2*time.Minute-30*time.Second), tk("w", 20*time.Minute, "")}, nil, 0, 0, "w"},
-		{"of two for the same slot the first is due one completion (τ) earlier",
-			[]*hub.Ticket{appt("A1", 9*time.Minute, -2*time.Minute), appt("A2", 8*time.Minute, -2*time.Minute), tk("w", 20*time.Minute, "")}, nil, 0, 0, "A1"},
-		{"while the second alone is not due yet",
-			[]*hub.Ticket{appt("A2", 8*time.Minute, -2*time.Minute), tk("w", 20*time.Minute, "")}, nil, 0, 0, "w"},
-		{"a walk-in over the guard goes before a due appointment",
-			[]*hub.Ticket{appt("A1", 9*time.Minute, -2*time.Minute), appt("A2", 8*time.Minute, -2*time.Minute), tk("g", 37*time.Minute, "")}, nil, 0, 0, "g"},
-		{"an appointment at the end of its grace goes before the guard while punctuality is short",
-			[]*hub.Ticket{appt("A", 40*time.Minute, -4*time.Minute-30*time.Second), tk("g", 41*time.Minute, "")}, nil, 5, 5, "A"},
-		{"and yields to walk-ins over the guard while punctuality is above the goal",
-			[]*hub.Ticket{appt("A", 40*time.Minute, -4*time.Minute-30*time.Second), tk("g", 41*time.Minute, "")}, nil, 50, 0, "g"},
-		{"the hard bound is absolute: a walk-in about to reach it goes before an appointment at the end of its grace",
+		{"an appointment that checked in early waits while walk-ins do", 0,
+			[]*hub.Ticket{appt("A", 8*time.Minute, 2*time.Minute), tk("w", time.Minute, "")}, nil, "w"},
+		{"a lone appointment goes ahead of walk-ins its counters' lead before its grace ends", 0,
+			// slot + 5 − 2.53 (lead: ten 10-min counters free one a
+			// minute; 2.53 of those gaps).
+			[]*hub.Ticket{appt("A", 8*time.Minute, -3*time.Minute), tk("w", 20*time.Minute, "")}, nil, "A"},
+		{"a minute earlier it still lets walk-ins go first", 0,
+			[]*hub.Ticket{appt("A", 8*time.Minute, -2*time.Minute), tk("w", 20*time.Minute, "")}, nil, "w"},
+		{"a goal of 95 % calls it earlier: three gaps before its grace ends", 0.95,
+			[]*hub.Ticket{appt("A", 8*time.Minute, -2*time.Minute-12*time.Second), tk("w", 20*time.Minute, "")}, nil, "A"},
+		{"which the default goal does not yet", 0,
+			[]*hub.Ticket{appt("A", 8*time.Minute, -2*time.Minute-12*time.Second), tk("w", 20*time.Minute, "")}, nil, "w"},
+		{"of two for the same slot the first is due one completion (τ) earlier", 0,
+			[]*hub.Ticket{appt("A1", 9*time.Minute, -2*time.Minute), appt("A2", 8*time.Minute, -2*time.Minute), tk("w", 20*time.Minute, "")}, nil, "A1"},
+		{"while the second alone is not due yet", 0,
+			[]*hub.Ticket{appt("A2", 8*time.Minute, -2*time.Minute), tk("w", 20*time.Minute, "")}, nil, "w"},
+		{"an appointment due by the schedule goes before walk-ins over the guard", 0,
+			[]*hub.Ticket{appt("A1", 9*time.Minute, -2*time.Minute), appt("A2", 8*time.Minute, -2*time.Minute), tk("g", 37*time.Minute, "")}, nil, "A1"},
+		{"but not before its time in the schedule", 0,
+			[]*hub.Ticket{appt("A2", 8*time.Minute, -2*time.Minute), tk("g", 37*time.Minute, "")}, nil, "g"},
+		{"the hard bound is absolute: a walk-in about to reach it goes before an appointment at the end of its grace", 0,
 			// 44 min: within 2 × 10 min ÷ 10 counters of the 45-min bound.
-			[]*hub.Ticket{appt("A", 8*time.Minute, -4*time.Minute-30*time.Second), tk("old", 44*time.Minute, "")}, nil, 5, 5, "old"},
-		{"a minute before that the appointment goes first",
-			[]*hub.Ticket{appt("A", 8*time.Minute, -4*time.Minute-30*time.Second), tk("old", 42*time.Minute+50*time.Second, "")}, nil, 5, 5, "A"},
-		{"a priority head start (twice its wait, up to one target) not enough to overtake",
+			[]*hub.Ticket{appt("A", 8*time.Minute, -4*time.Minute-30*time.Second), tk("old", 44*time.Minute, "")}, nil, "old"},
+		{"a minute before that the appointment goes first", 0,
+			[]*hub.Ticket{appt("A", 8*time.Minute, -4*time.Minute-30*time.Second), tk("old", 42*time.Minute+50*time.Second, "")}, nil, "A"},
+		{"a priority head start (twice its wait, up to one target) not enough to overtake", 0,
 			// 26 min = 1.3 targets; a priority ticket's 8 min count 0.4 + 2 × 0.4.
-			[]*hub.Ticket{tk("n", 26*time.Minute, ""), tk("p", 8*time.Minute, hub.PriorityDisability)}, nil, 0, 0, "n"},
-		{"and one just enough",
-			[]*hub.Ticket{tk("n", 26*time.Minute, ""), tk("p", 9*time.Minute, hub.PriorityDisability)}, nil, 0, 0, "p"},
-		{"a walk-in late against its printed estimate overtakes an older one on time",
+			[]*hub.Ticket{tk("n", 26*time.Minute, ""), tk("p", 8*time.Minute, hub.PriorityDisability)}, nil, "n"},
+		{"and one just enough", 0,
+			[]*hub.Ticket{tk("n", 26*time.Minute, ""), tk("p", 9*time.Minute, hub.PriorityDisability)}, nil, "p"},
+		{"a walk-in late against its printed estimate overtakes an older one on time", 0,
 			[]*hub.Ticket{tk("old", 12*time.Minute, ""), tk("late", 10*time.Minute, "")},
-			map[string]time.Time{"old": now.Add(2 * time.Minute), "late": now.Add(-2 * time.Minute)}, 0, 0, "late"},
-		{"without estimates first come, first served",
-			[]*hub.Ticket{tk("old", 12*time.Minute, ""), tk("late", 10*time.Minute, "")}, nil, 0, 0, "old"},
+			map[string]time.Time{"old": now.Add(2 * time.Minute), "late": now.Add(-2 * time.Minute)}, "late"},
+		{"without estimates first come, first served", 0,
+			[]*hub.Ticket{tk("old", 12*time.Minute, ""), tk("late", 10*time.Minute, "")}, nil, "old"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			p := hub.NewFairPolicy(hub.FairPolicyConfig{})
-			// The appointments called before: late ones seen waiting at
-			// −40 min and called 20 min after their slot, on-time ones
-			// called at their slot.
-			lateSlot, onSlot := now.Add(-50*time.Minute), now.Add(-30*time.Minute)
-			var late, onTime []*hub.Ticket
-			for i := 0; i < tc.late; i++ {
-				late = append(late, &hub.Ticket{ID: fmt.Sprint("late", i), Service: "a", Arrival: lateSlot.Add(-5 * time.Minute), Slot: &lateSlot})
-			}
-			for i := 0; i < tc.onTime; i++ {
-				onTime = append(onTime, &hub.Ticket{ID: fmt.Sprint("on", i), Service: "a", Arrival: onSlot.Add(-5 * time.Minute), Slot: &onSlot})
-			}
-			p.Observe(office(now.Add(-40*time.Minute), 10, late, nil))
-			p.Observe(office(onSlot, 10, onTime, nil))
-			p.Observe(office(onSlot, 10, nil, nil))
+			p := hub.NewFairPolicy(hub.FairPolicyConfig{AppointmentGoal: tc.goal})
 			p.Observe(office(now, 10, tc.in, tc.promised))
 			require.Equal(t, tc.want, p.Pick(now, c, tc.in).ID)
 			q := append([]*hub.Ticket(nil), tc.in...)

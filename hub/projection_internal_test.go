@@ -125,8 +125,9 @@ func TestProjectionBusyCounters(t *testing.T) {
 }
 
 // TestProjectionLearnsAndCorrects: finished services move the learnt mean,
-// and the median error of the day's earlier estimates of that size is
-// added to new ones.
+// and the day's earlier errors for estimates of that size correct new
+// ones: the median, or where the errors spread wide the shift that keeps
+// 95 % of them from falling more than 5 min short.
 func TestProjectionLearnsAndCorrects(t *testing.T) {
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	l := newLearner(EstimateInput{Now: now, Site: &Site{Services: []Service{{ID: "a", ServiceTime: 10 * time.Minute}}}})
@@ -138,11 +139,24 @@ func TestProjectionLearnsAndCorrects(t *testing.T) {
 
 	require.Equal(t, 7*time.Minute, l.correct(7*time.Minute), "no correction without errors")
 	b := band(biasBands[:], 7)
-	for _, e := range []float64{1, 2, 2, 3, 50} { // median 2: the outlier does not move it
+	for _, e := range []float64{1, 2, 2, 3, 4} {
 		l.errs[b] = insertSorted(l.errs[b], e)
 	}
-	require.InDelta(t, 7+2*5.0/15, l.correct(7*time.Minute).Minutes(), 1e-9)
+	require.InDelta(t, 7+2*5.0/15, l.correct(7*time.Minute).Minutes(), 1e-9, "errors within 5 min of the median: the median, shrunk by n/(n+10)")
 	require.Equal(t, 3*time.Minute, l.correct(3*time.Minute), "another size, another band")
+
+	// Wide errors: 18 estimates right, 2 short by 20 min (10 % beyond
+	// 5 min). The median (0) would leave them there; the shift is the
+	// 95th percentile (20) less 5 min, shrunk by 20/(20+40).
+	l.errs[b] = nil
+	for i := 0; i < 20; i++ {
+		e := 0.0
+		if i >= 18 {
+			e = 20
+		}
+		l.errs[b] = insertSorted(l.errs[b], e)
+	}
+	require.InDelta(t, 7+15*20.0/60, l.correct(7*time.Minute).Minutes(), 1e-9, "wide errors: the shift that keeps 95 % within 5 min")
 }
 
 func addMoment(m *moments, x float64) *moments {
