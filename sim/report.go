@@ -16,7 +16,7 @@ import (
 
 // Carried states what the engine carries from one simulated day to the
 // next (§6.9).
-const Carried = "nothing: every (day, policy) runs on a fresh engine and an empty in-memory store. Under P the engine runs hub.FairPolicy with its defaults (the hard bound 45 min, every service's target 20 min) and hub.ProjectionEstimator, which starts each day from the services' configured mean times and learns within the day only (service times and spread, call outcomes, pauses, arrival rates, bookings' show rate and check-in offset, its own errors); the scenario's break plan is given to the estimator as configuration (§6.9). The reference policies get the engine's simple CapacityEstimator."
+const Carried = "nothing: every (day, policy) runs on a fresh engine and an empty in-memory store. Under P the engine runs hub.FairPolicy with its defaults (the hard bound 45 min, every service's target 20 min) and hub.ProjectionEstimator, which uses the services' configured mean times and learns within the day only (call outcomes, pauses, arrival rates, bookings' show rate and check-in offset, its own errors); the scenario's break plan reaches the estimator as the site's break rota (hub.Site.Breaks, §6.9), as a site file's does in the hub. The reference policies get the engine's simple CapacityEstimator."
 
 // metricKeys are the §9–§10 keys written to CSV/JSON, in order.
 var metricKeys = []string{"n_walkin", "wait_mean", "wait_p50", "wait_p90", "wait_p95", "wait_p99", "wait_max", "p_wait", "sl10", "sl15", "sl20", "abandon",
