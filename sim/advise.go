@@ -128,7 +128,7 @@ type AdviseOptions struct {
 	// TargetWait: the supervisor console's check, whose Erlang C is the
 	// site's per-service targets.
 	ServiceTargets bool
-	Progress   io.Writer
+	Progress       io.Writer
 }
 
 // wait is the target wait of service s, in minutes.
