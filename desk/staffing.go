@@ -97,7 +97,11 @@ type StaffingHourCell struct {
 
 // CellCheck is one hour and front-office group as the simulation saw it.
 type CellCheck struct {
-	// Advised is the desks the check advises (Erlang C's, plus one per
+	// ErlangC is Erlang C's desks for the scenario's demand, where the
+	// check starts: the hour's mix of services is the day's there, so it
+	// may differ from the cell's Needed by a desk.
+	ErlangC int `json:"erlang_c"`
+	// Advised is the desks the check advises (ErlangC, plus one per
 	// round that missed the target, at most the group's).
 	Advised int `json:"advised"`
 	// SLErlang and SL are the simulated service levels (walk-ins called
@@ -192,7 +196,9 @@ func (p *pages) staffingFor(day time.Time) (*Staffing, error) {
 		p.staffing.mu.Unlock()
 	}
 	adv.Hours = append([]StaffingHour{}, adv.Hours...)
-	p.applyCheck(adv, key+"|"+skills.String(), fc)
+	// The check is kept for the day, the skills and the history the
+	// forecast averaged (a day kept since changes nothing it reads).
+	p.applyCheck(adv, key+"|"+skills.String()+"|"+adv.Basis+":"+strings.Join(adv.HistoryDays, ","), fc)
 	adv.OpenNow = 0
 	for i := range adv.Groups {
 		g := &adv.Groups[i]
@@ -285,7 +291,7 @@ func (p *pages) applyCheck(adv *Staffing, key string, fc sim.ForecastCheck) {
 				continue
 			}
 			ag := sh.Groups[k]
-			c.Check = &CellCheck{Advised: ag.Advised, SLErlang: ag.SLErlang, SL: ag.SL, Tickets: ag.Tickets, Judged: ag.Judged, Met: ag.Met}
+			c.Check = &CellCheck{ErlangC: min(ag.Erlang, ag.Advised), Advised: ag.Advised, SLErlang: ag.SLErlang, SL: ag.SL, Tickets: ag.Tickets, Judged: ag.Judged, Met: ag.Met}
 			total += ag.Advised - c.Needed
 		}
 		hr.Checked = &total

@@ -113,6 +113,7 @@ type staffingJSON struct {
 			Needed   int
 			Short    bool
 			Check    *struct {
+				ErlangC  int `json:"erlang_c"`
 				Advised  int
 				SLErlang float64 `json:"sl_erlang"`
 				SL       float64
@@ -173,6 +174,7 @@ func TestStaffingAPI(t *testing.T) {
 	for i, hr := range checked.Hours {
 		g := hr.Groups[0].Check
 		require.NotNil(t, g, "hour %d", hr.Hour)
+		require.Equal(t, hr.Groups[0].Needed, g.ErlangC, "hour %d: %+v", hr.Hour, g)
 		require.Equal(t, hr.Groups[0].Needed, g.Advised, "hour %d: %+v", hr.Hour, g)
 		require.True(t, g.Judged && g.Met, "hour %d: %+v", hr.Hour, g)
 		require.Greater(t, g.Tickets, 8*5, "eight simulated days of the hour's visits")
