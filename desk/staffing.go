@@ -1,8 +1,10 @@
 package desk
 
 import (
+	"context"
 	"fmt"
 	"html/template"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"github.com/comune-rc/sportello/hub"
 	"github.com/comune-rc/sportello/hub/httpapi"
 	"github.com/comune-rc/sportello/kpi"
+	"github.com/comune-rc/sportello/sim"
 	"github.com/comune-rc/sportello/staffing"
 	"github.com/labstack/echo/v4"
 )
@@ -31,6 +34,32 @@ type Staffing struct {
 	Hours       []StaffingHour  `json:"hours"`
 	// OpenNow is the counters and rooms open now, all groups.
 	OpenNow int `json:"open_now"`
+	// Check is the check by simulation of the front-office advice.
+	Check StaffingCheck `json:"check"`
+}
+
+// Check states: the check by simulation runs in the background, so the
+// first answers carry Erlang C alone.
+const (
+	CheckPending = "pending" // running, or waiting for another day's
+	CheckChecked = "checked"
+	CheckFailed  = "failed"
+	CheckNone    = "none" // no front-office visits forecast: nothing to check
+)
+
+// StaffingCheck is the state of the check by simulation: the forecast
+// day as a scenario, Erlang C's desks simulated under policy P over Days
+// days and corrected where they miss the target (sim.CheckForecast, the
+// code of `sportello sim --advise`).
+type StaffingCheck struct {
+	Status string `json:"status"`
+	Policy string `json:"policy,omitempty"`
+	Days   int    `json:"days,omitempty"`
+	Rounds int    `json:"rounds,omitempty"`
+	// Met is true when every judged hour and group meets the target
+	// with the checked desks.
+	Met   bool   `json:"met"`
+	Error string `json:"error,omitempty"`
 }
 
 // StaffingGroup is one skill group: its services and counters.
@@ -49,6 +78,9 @@ type StaffingHour struct {
 	Groups []StaffingHourCell `json:"groups"`
 	// Needed is the counters needed in the hour, all groups.
 	Needed int `json:"needed"`
+	// Checked is Needed with the checked desks in place of Erlang C's
+	// (rooms stay Erlang C's); absent until the check is done.
+	Checked *int `json:"checked,omitempty"`
 }
 
 // StaffingHourCell is one group in one hour.
@@ -59,6 +91,27 @@ type StaffingHourCell struct {
 	Needed   int     `json:"needed"`
 	// Short is true when the group has fewer counters than needed.
 	Short bool `json:"short"`
+	// Check is the simulation's verdict on the cell, once checked.
+	Check *CellCheck `json:"check,omitempty"`
+}
+
+// CellCheck is one hour and front-office group as the simulation saw it.
+type CellCheck struct {
+	// ErlangC is Erlang C's desks for the scenario's demand, where the
+	// check starts: the hour's mix of services is the day's there, so it
+	// may differ from the cell's Needed by a desk.
+	ErlangC int `json:"erlang_c"`
+	// Advised is the desks the check advises (ErlangC, plus one per
+	// round that missed the target, at most the group's).
+	Advised int `json:"advised"`
+	// SLErlang and SL are the simulated service levels (walk-ins called
+	// within their service's target) with Erlang C's and the advised
+	// desks; Judged is false with too few simulated visits to tell.
+	SLErlang float64 `json:"sl_erlang"`
+	SL       float64 `json:"sl"`
+	Tickets  int     `json:"tickets"`
+	Judged   bool    `json:"judged"`
+	Met      bool    `json:"met"`
 }
 
 // staffingCache keeps a day's advice for a few minutes: the forecast
@@ -69,7 +122,24 @@ type staffingCache struct {
 	at     time.Time
 	advice *Staffing
 	skills string // the counters' skills it was computed for
+	fc     sim.ForecastCheck
+	// checks are the checks by simulation by day and skills; one runs
+	// at a time (running), never in a request.
+	checks  map[string]*staffingCheck
+	order   []string // keys of checks, oldest first
+	running bool
 }
+
+// staffingCheck is one check by simulation.
+type staffingCheck struct {
+	done bool
+	adv  *sim.Advice
+	err  error
+}
+
+// maxChecks is how many days' checks are kept: today, tomorrow and a
+// few looked up.
+const maxChecks = 8
 
 const staffingTTL = 5 * time.Minute
 
@@ -94,7 +164,7 @@ func (p *pages) staffingFor(day time.Time) (*Staffing, error) {
 	}
 	key := day.In(site.Location()).Format("2006-01-02")
 	p.staffing.mu.Lock()
-	cached := p.staffing.advice
+	cached, fc := p.staffing.advice, p.staffing.fc
 	if cached == nil || p.staffing.day != key || p.staffing.skills != skills.String() || eng.Now().Sub(p.staffing.at) > staffingTTL || eng.Now().Before(p.staffing.at) {
 		cached = nil
 	}
@@ -110,13 +180,25 @@ func (p *pages) staffingFor(day time.Time) (*Staffing, error) {
 			return nil, err
 		}
 		adv = advise(site, counters, kind, f)
+		var front []staffing.Counter
+		for _, c := range counters {
+			if kind[c.ID] != hub.KindRoom {
+				front = append(front, c)
+			}
+		}
 		p.staffing.mu.Lock()
 		p.staffing.day, p.staffing.at, p.staffing.advice, p.staffing.skills = key, eng.Now(), adv, skills.String()
+		fc = sim.ForecastCheck{Site: site, Counters: front, Forecast: f, Workers: 1}
+		p.staffing.fc = fc
 		cp := *adv
 		cp.Groups = append([]StaffingGroup(nil), adv.Groups...)
 		adv = &cp
 		p.staffing.mu.Unlock()
 	}
+	adv.Hours = append([]StaffingHour{}, adv.Hours...)
+	// The check is kept for the day, the skills and the history the
+	// forecast averaged (a day kept since changes nothing it reads).
+	p.applyCheck(adv, key+"|"+skills.String()+"|"+adv.Basis+":"+strings.Join(adv.HistoryDays, ","), fc)
 	adv.OpenNow = 0
 	for i := range adv.Groups {
 		g := &adv.Groups[i]
@@ -129,6 +211,109 @@ func (p *pages) staffingFor(day time.Time) (*Staffing, error) {
 		adv.OpenNow += g.OpenNow
 	}
 	return adv, nil
+}
+
+// applyCheck adds the check by simulation of the advice's day to adv,
+// starting it in the background when it has not run and no other check
+// is running (a later request starts it then): fc is the forecast and
+// counters of the advice.
+func (p *pages) applyCheck(adv *Staffing, key string, fc sim.ForecastCheck) {
+	front := false
+	for _, h := range adv.Hours {
+		for j, c := range h.Groups {
+			front = front || (c.Arrivals > 0 && !adv.Groups[j].Rooms)
+		}
+	}
+	if !front {
+		adv.Check = StaffingCheck{Status: CheckNone}
+		return
+	}
+	p.staffing.mu.Lock()
+	ck := p.staffing.checks[key]
+	if ck == nil && !p.staffing.running {
+		ck = &staffingCheck{}
+		if p.staffing.checks == nil {
+			p.staffing.checks = map[string]*staffingCheck{}
+		}
+		p.staffing.checks[key] = ck
+		p.staffing.order = append(p.staffing.order, key)
+		if len(p.staffing.order) > maxChecks {
+			delete(p.staffing.checks, p.staffing.order[0])
+			p.staffing.order = p.staffing.order[1:]
+		}
+		p.staffing.running = true
+		go p.runCheck(ck, fc)
+	}
+	var done bool
+	var res *sim.Advice
+	var err error
+	if ck != nil {
+		done, res, err = ck.done, ck.adv, ck.err
+	}
+	p.staffing.mu.Unlock()
+	switch {
+	case !done:
+		adv.Check = StaffingCheck{Status: CheckPending}
+		return
+	case err != nil:
+		adv.Check = StaffingCheck{Status: CheckFailed, Error: err.Error()}
+		return
+	}
+	adv.Check = StaffingCheck{Status: CheckChecked, Policy: res.Policy, Days: res.Days, Rounds: res.Rounds, Met: res.Met}
+	// The simulation's groups are the front-office ones: matched by
+	// their services, the hours by the clock hour.
+	simGroup := map[string]int{}
+	for g, sg := range res.Groups {
+		simGroup[strings.Join(sg.Services, ",")] = g
+	}
+	byGroup := map[string]int{}
+	for _, g := range adv.Groups {
+		if k, ok := simGroup[strings.Join(g.Services, ",")]; ok && !g.Rooms {
+			byGroup[g.ID] = k
+		}
+	}
+	simHour := map[int]sim.AdviceHour{}
+	for _, h := range res.Hours {
+		if n, err := strconv.Atoi(strings.SplitN(h.Hour, ":", 2)[0]); err == nil {
+			simHour[n] = h
+		}
+	}
+	for i := range adv.Hours {
+		hr := &adv.Hours[i]
+		hr.Groups = append([]StaffingHourCell{}, hr.Groups...)
+		total := 0
+		sh, okH := simHour[hr.Hour]
+		for j := range hr.Groups {
+			c := &hr.Groups[j]
+			total += c.Needed
+			k, okG := byGroup[c.Group]
+			if !okH || !okG || k >= len(sh.Groups) {
+				continue
+			}
+			ag := sh.Groups[k]
+			c.Check = &CellCheck{ErlangC: min(ag.Erlang, ag.Advised), Advised: ag.Advised, SLErlang: ag.SLErlang, SL: ag.SL, Tickets: ag.Tickets, Judged: ag.Judged, Met: ag.Met}
+			total += ag.Advised - c.Needed
+		}
+		hr.Checked = &total
+	}
+}
+
+// runCheck runs one check by simulation and records it; it takes
+// seconds, so it never runs in a request.
+func (p *pages) runCheck(ck *staffingCheck, fc sim.ForecastCheck) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	start := time.Now()
+	adv, err := sim.CheckForecast(ctx, fc)
+	if err != nil {
+		slog.Warn("staffing: check by simulation failed", "day", fc.Forecast.Day, "err", err)
+	} else {
+		slog.Info("staffing: checked by simulation", "day", fc.Forecast.Day, "days", adv.Days, "rounds", adv.Rounds, "met", adv.Met, "took", time.Since(start).Round(time.Millisecond))
+	}
+	p.staffing.mu.Lock()
+	ck.done, ck.adv, ck.err = true, adv, err
+	p.staffing.running = false
+	p.staffing.mu.Unlock()
 }
 
 // advise turns a forecast into counters per hour and group.
@@ -227,6 +412,7 @@ type staffingView struct {
 	Now    int // the current clock hour
 	Labels map[string]hub.Text
 	Names  map[string]string // group id → its services' names
+	Rooms  map[string]bool   // group id → the group is of rooms (not checked)
 	Chart  template.HTML
 	Basis  hub.Text
 }
@@ -234,7 +420,7 @@ type staffingView struct {
 func (p *pages) staffingView() staffingView {
 	site := p.cfg.Engine.Site()
 	now := p.cfg.Engine.Now().In(site.Location())
-	v := staffingView{Now: now.Hour(), Labels: map[string]hub.Text{}, Names: map[string]string{}}
+	v := staffingView{Now: now.Hour(), Labels: map[string]hub.Text{}, Names: map[string]string{}, Rooms: map[string]bool{}}
 	adv, err := p.staffingFor(now)
 	if err != nil {
 		msg := hub.Text{IT: "Consiglio non disponibile: " + errorMessage(err), EN: "Advice not available: " + errorMessage(err)}
@@ -265,6 +451,7 @@ func (p *pages) staffingView() staffingView {
 			}
 		}
 		v.Names[g.ID] = strings.Join(names, ", ")
+		v.Rooms[g.ID] = g.Rooms
 		switch {
 		case g.Rooms:
 			v.Labels[g.ID] = hub.Text{IT: "Stanze", EN: "Rooms"}

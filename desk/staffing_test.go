@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -90,7 +91,12 @@ type staffingJSON struct {
 	HistoryDays []string `json:"history_days"`
 	TargetSL    float64  `json:"target_sl"`
 	OpenNow     int      `json:"open_now"`
-	Groups      []struct {
+	Check       struct {
+		Status, Policy, Error string
+		Days, Rounds          int
+		Met                   bool
+	}
+	Groups []struct {
 		ID       string
 		Services []string
 		Counters []string
@@ -98,13 +104,23 @@ type staffingJSON struct {
 		OpenNow  int `json:"open_now"`
 	}
 	Hours []struct {
-		Hour   int
-		Needed int
-		Groups []struct {
+		Hour    int
+		Needed  int
+		Checked *int
+		Groups  []struct {
 			Group    string
 			Arrivals float64
 			Needed   int
 			Short    bool
+			Check    *struct {
+				ErlangC  int `json:"erlang_c"`
+				Advised  int
+				SLErlang float64 `json:"sl_erlang"`
+				SL       float64
+				Tickets  int
+				Judged   bool
+				Met      bool
+			}
 		}
 	}
 }
@@ -142,6 +158,32 @@ func TestStaffingAPI(t *testing.T) {
 	require.Equal(t, 10, s.Hours[1].Hour)
 	require.InDelta(t, 8, s.Hours[1].Groups[0].Arrivals, 1e-9)
 	require.Equal(t, 1, s.Hours[1].Needed)
+	// The first answer is Erlang C's alone: the check by simulation has
+	// just started in the background.
+	require.Equal(t, "pending", s.Check.Status)
+	require.Nil(t, s.Hours[0].Checked)
+	require.Nil(t, s.Hours[0].Groups[0].Check)
+	checked := pollStaffing(t, sc, h.URL+"/api/v1/staffing")
+	require.Equal(t, "checked", checked.Check.Status, checked.Check.Error)
+	require.Equal(t, "P", checked.Check.Policy)
+	require.Equal(t, 8, checked.Check.Days)
+	require.Equal(t, s.Hours[0].Needed, checked.Hours[0].Needed, "Erlang C's advice stays beside the check")
+	// The seeded Wednesdays are steady (5-minute services spread over
+	// the hour): Erlang C's desks meet the target in simulation and stay.
+	require.True(t, checked.Check.Met)
+	for i, hr := range checked.Hours {
+		g := hr.Groups[0].Check
+		require.NotNil(t, g, "hour %d", hr.Hour)
+		require.Equal(t, hr.Groups[0].Needed, g.ErlangC, "hour %d: %+v", hr.Hour, g)
+		require.Equal(t, hr.Groups[0].Needed, g.Advised, "hour %d: %+v", hr.Hour, g)
+		require.True(t, g.Judged && g.Met, "hour %d: %+v", hr.Hour, g)
+		require.Greater(t, g.Tickets, 8*5, "eight simulated days of the hour's visits")
+		require.GreaterOrEqual(t, g.SLErlang, 0.8)
+		require.Equal(t, g.SLErlang, g.SL)
+		require.Nil(t, hr.Groups[1].Check, "rooms are not simulated")
+		require.NotNil(t, hr.Checked)
+		require.Equal(t, g.Advised+hr.Groups[1].Needed, *hr.Checked, "hour %d", i)
+	}
 
 	// Once the days are kept in the store's daily aggregates (bbolt
 	// kpi_days), the forecast reads them there: next Wednesday's advice
@@ -181,6 +223,27 @@ func TestStaffingAPI(t *testing.T) {
 	require.Contains(t, r.Body, `<tr data-hour="9" class="sf-now" aria-current="time">`)
 	require.Contains(t, r.Body, `<td data-group="g1">3</td>`)
 	require.Contains(t, r.Body, `role="img" aria-labelledby="staffing-chart-t staffing-chart-d"`)
+	// Today's check is done: the page carries it from the server.
+	require.Contains(t, r.Body, `role="status" aria-live="polite" data-status="checked" data-day="2026-12-02">Verificato con simulazione: 8 giorni (politica P). <span class="en" lang="en">Checked by simulation: 8 days (policy P).</span></p>`)
+	require.Contains(t, r.Body, `<td class="sf-checked" data-group="g1"><span class="sf-n">3</span> <span class="sf-sl">100 %</span></td>`)
+}
+
+// pollStaffing asks for url until the check by simulation is no longer
+// pending, for at most a minute.
+func pollStaffing(t *testing.T, c *http.Client, url string) staffingJSON {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		r := do(t, c, http.MethodGet, url, "", nil)
+		require.Equal(t, http.StatusOK, r.Status, r.Body)
+		var s staffingJSON
+		r.JSON(t, &s)
+		if s.Check.Status != "pending" {
+			return s
+		}
+		require.True(t, time.Now().Before(deadline), "the check by simulation did not finish: %s", r.Body)
+		runtime.Gosched()
+	}
 }
 
 // TestStaffingNoHistory: a hub with no past says so plainly.
@@ -236,13 +299,21 @@ func TestBrowserStaffingPanel(t *testing.T) {
 	require.Equal(t, "9", eval[string](t, bctx, `document.querySelector('#staffing tr.sf-now').dataset.hour`))
 	// Accessible table: a caption, column and row headers.
 	require.True(t, eval[bool](t, bctx, `document.querySelector('#staffing caption').textContent.includes('Places needed')`))
-	require.Equal(t, 6, eval[int](t, bctx, `document.querySelectorAll('#staffing thead th[scope=col]').length`))
+	require.Equal(t, 9, eval[int](t, bctx, `document.querySelectorAll('#staffing thead th[scope=col]').length`))
 	require.Equal(t, 3, eval[int](t, bctx, `document.querySelectorAll('#staffing th[scope=row]').length`))
 	require.Equal(t, 2, eval[int](t, bctx, `document.querySelectorAll('#staffing-card svg.chart rect.bar').length`))
 	// The bars are drawn to scale (the queues' bar style does not reach
 	// the chart's): 3 desks at 9 stand three times as high as 1 at 10.
 	require.InDelta(t, 3, eval[float64](t, bctx, `(() => { const b = document.querySelectorAll('#staffing-card svg.chart rect.bar');
 	  return b[0].getBoundingClientRect().height / b[1].getBoundingClientRect().height; })()`), 0.05)
+	// The check by simulation finishes in the background; the page asks
+	// again and shows it, in the live region, with the simulated levels.
+	require.Equal(t, "polite", eval[string](t, bctx, `document.querySelector('#sf-check').getAttribute('aria-live')`))
+	waitFor(t, bctx, "the checked status", `document.querySelector('#sf-check').dataset.status === 'checked'`)
+	require.Equal(t, "Verificato con simulazione: 8 giorni (politica P). Checked by simulation: 8 days (policy P).", text(t, bctx, `#sf-check`))
+	require.Equal(t, "3 100 %", text(t, bctx, `#staffing tr[data-hour="9"] td.sf-checked[data-group="g1"]`))
+	require.Equal(t, "3", text(t, bctx, `#staffing tr[data-hour="9"] td.sf-checked-total`))
+	require.Contains(t, text(t, bctx, `#staffing tr[data-hour="9"] td.sf-checked[data-group="g2"]`), "Erlang C only")
 	waitFor(t, bctx, "one desk open now", `document.querySelector('td.sf-open[data-group="g1"]').textContent === '1 / 18'`)
 
 	// A second desk opens: the live feed refreshes the row.

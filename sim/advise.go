@@ -123,7 +123,20 @@ type AdviseOptions struct {
 	Policy     string  // the call-next policy of the check
 	Workers    int     // default GOMAXPROCS
 	MinTickets int     // walk-ins needed to judge an hour and group (default 10)
-	Progress   io.Writer
+	// ServiceTargets sizes and judges each service at its own target
+	// (ServiceSpec.Target, as the hub's policy is given it) instead of
+	// TargetWait: the supervisor console's check, whose Erlang C is the
+	// site's per-service targets.
+	ServiceTargets bool
+	Progress       io.Writer
+}
+
+// wait is the target wait of service s, in minutes.
+func (opt AdviseOptions) wait(s ServiceSpec) float64 {
+	if opt.ServiceTargets {
+		return s.target().Minutes()
+	}
+	return opt.TargetWait
 }
 
 // Advice is the staffing advice for the scenario's day.
@@ -193,7 +206,7 @@ func overlap(a, b, c, d float64) float64 { return math.Max(0, math.Min(b, d)-mat
 // opening burst and the profile (README §4.3), bookings that show at
 // their slot moved by the mean arrival offset (§4.4), split by the
 // services' shares. Rooms are left out: they are booked by slot.
-func (sc *Scenario) forecast(hours []AdviceHour, targetWait float64) [][]staffing.Load {
+func (sc *Scenario) forecast(hours []AdviceHour, opt AdviseOptions) [][]staffing.Load {
 	counts := make([]float64, len(hours))
 	n := float64(sc.WalkPerDay)
 	burst := float64(roundHalfUp(n * sc.BurstShare))
@@ -233,7 +246,7 @@ func (sc *Scenario) forecast(hours []AdviceHour, targetWait float64) [][]staffin
 	for h, hr := range hours {
 		rate := counts[h] / ((hr.To - hr.From) / 60)
 		for _, s := range sc.Services {
-			out[h] = append(out[h], staffing.Load{Service: s.ID, PerHour: rate * s.Share, Mean: s.Mean, CS2: s.CV * s.CV, Target: targetWait})
+			out[h] = append(out[h], staffing.Load{Service: s.ID, PerHour: rate * s.Share, Mean: s.Mean, CS2: s.CV * s.CV, Target: opt.wait(s)})
 		}
 	}
 	return out
@@ -274,7 +287,7 @@ func (sc *Scenario) Advise(ctx context.Context, opt AdviseOptions) (*Advice, err
 		opt.MinTickets = 10
 	}
 	hours := sc.adviceHours()
-	loads := sc.forecast(hours, opt.TargetWait)
+	loads := sc.forecast(hours, opt)
 	counters := sc.skillCounters()
 	svcIDs := make([]string, len(sc.Services))
 	for i, s := range sc.Services {
@@ -485,7 +498,7 @@ func (sc *Scenario) simulatePlan(ctx context.Context, open [][]bool, days []*Day
 			h := min(len(hours)-1, int(v.Arrival/60))
 			g := groupOf[v.Service]
 			n[h][g]++
-			if rec.Called && rec.Present && rec.Call-v.Arrival <= opt.TargetWait {
+			if rec.Called && rec.Present && rec.Call-v.Arrival <= opt.wait(sc.Services[v.Service]) {
 				ok[h][g]++
 			}
 		}

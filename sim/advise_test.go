@@ -69,7 +69,7 @@ func TestAdviseForecastAndGroups(t *testing.T) {
 	hours := sc.adviceHours()
 	require.Len(t, hours, 2)
 	require.Equal(t, "08:00", hours[0].Hour)
-	loads := sc.forecast(hours, 15)
+	loads := sc.forecast(hours, AdviseOptions{TargetWait: 15})
 	// Hour 0: 70 × 3/5 walk-ins + the bookings of slots 08:00 and 08:30
 	// (10 / 4 slots each) = 47; hour 1: 28 + 5 = 33.
 	sum := func(h int) float64 {

@@ -124,6 +124,69 @@
     $('sf-open-total').textContent = String(total);
   }
 
+  // The check by simulation of the staffing advice runs on the hub in
+  // the background: while the page says it is pending, ask again every
+  // few seconds and write its status and cells as the template does.
+  function pollStaffingCheck() {
+    var p = $('sf-check');
+    if (!p || p.dataset.status !== 'pending') return;
+    setTimeout(function () {
+      S.api('GET', '/api/v1/staffing?day=' + encodeURIComponent(p.dataset.day)).then(function (adv) {
+        if (adv && adv.check && adv.check.status !== 'pending') showStaffingCheck(adv);
+        pollStaffingCheck();
+      }, function () { pollStaffingCheck(); });
+    }, 2000);
+  }
+
+  function pctNum(x) { return Math.round(x * 100); }
+
+  function showStaffingCheck(adv) {
+    var c = adv.check;
+    var p = $('sf-check');
+    var it, en;
+    if (c.status === 'checked') {
+      it = 'Verificato con simulazione: ' + c.days + ' giorni (politica ' + c.policy + ')' + (c.met ? '' : "; in alcune ore l'obiettivo non è raggiunto neanche con tutte le postazioni del gruppo") + '.';
+      en = 'Checked by simulation: ' + c.days + ' days (policy ' + c.policy + ')' + (c.met ? '' : "; in some hours the target is missed even with all the group's places") + '.';
+    } else if (c.status === 'failed') {
+      it = 'Verifica con simulazione non riuscita: ' + c.error;
+      en = 'Check by simulation failed: ' + c.error;
+    } else {
+      it = 'Nessuna visita allo sportello prevista: niente da verificare.';
+      en = 'No desk visits forecast: nothing to check.';
+    }
+    p.textContent = it + ' ';
+    var span = document.createElement('span');
+    span.className = 'en';
+    span.lang = 'en';
+    span.textContent = en;
+    p.appendChild(span);
+    p.dataset.status = c.status;
+    var tbl = $('staffing');
+    if (!tbl) return;
+    (adv.hours || []).forEach(function (h) {
+      var tr = tbl.querySelector('tbody tr[data-hour="' + h.hour + '"]');
+      if (!tr) return;
+      (h.groups || []).forEach(function (g) {
+        var td = tr.querySelector('td.sf-checked[data-group="' + g.group + '"]');
+        if (!td || !g.check) return;
+        var k = g.check;
+        var sl = k.judged ? pctNum(k.sl_erlang) + ' %' + (k.sl_erlang !== k.sl ? ' → ' + pctNum(k.sl) + ' %' : '') : '(poche visite · few visits)';
+        td.textContent = '';
+        var n = document.createElement('span');
+        n.className = 'sf-n';
+        n.textContent = String(k.advised);
+        var s = document.createElement('span');
+        s.className = 'sf-sl';
+        s.textContent = sl;
+        td.appendChild(n);
+        td.appendChild(document.createTextNode(' '));
+        td.appendChild(s);
+      });
+      var tot = tr.querySelector('td.sf-checked-total');
+      if (tot && h.checked !== undefined) tot.textContent = String(h.checked);
+    });
+  }
+
   function renderKPIs(s) {
     var waiting = 0;
     var called = 0;
@@ -401,4 +464,5 @@
   });
   window.setInterval(refresh, D.refresh_ms || 15000);
   refresh().then(function () { document.body.classList.add('ready'); });
+  pollStaffingCheck();
 })();

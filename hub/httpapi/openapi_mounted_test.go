@@ -198,6 +198,21 @@ func oaExerciseMounted(t *testing.T, h *testHub, v *oaValidator, pages *oaPages)
 	status, body = sup.do(http.MethodGet, "/api/v1/staffing?day="+time.Now().AddDate(0, 0, 7).Format("2006-01-02"), nil)
 	require.Equal(t, http.StatusOK, status, string(body))
 	require.NotEqual(t, "none", decode[struct{ Basis string }](t, body).Basis, "a week on, today is history")
+	// The check by simulation runs in the background: poll until it
+	// answers, so the checked shape is validated too.
+	type checkState struct {
+		Check struct{ Status, Error string }
+	}
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		status, body = sup.do(http.MethodGet, "/api/v1/staffing?day="+time.Now().AddDate(0, 0, 7).Format("2006-01-02"), nil)
+		require.Equal(t, http.StatusOK, status, string(body))
+		if st := decode[checkState](t, body).Check; st.Status != "pending" {
+			require.Contains(t, []string{"checked", "none"}, st.Status, string(body))
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the staffing check did not finish: %s", body)
+		time.Sleep(10 * time.Millisecond)
+	}
 	status, body = sup.do(http.MethodGet, "/api/v1/staffing?day=2026-13-01", nil)
 	oaRequireProblem(t, status, body, http.StatusBadRequest, "invalid_day")
 	status, body = clerk.do(http.MethodGet, "/api/v1/staffing", nil)
