@@ -97,21 +97,7 @@ func (a *adviseFlags) main(ctx context.Context, fs *flag.FlagSet, sc *Scenario, 
 		fmt.Fprintf(stderr, "sportello sim: %v\n", err)
 		return 1
 	}
-	if out != "" {
-		paths, err := adv.WriteFiles(out)
-		if err != nil {
-			fmt.Fprintf(stderr, "sportello sim: write advice: %v\n", err)
-			return 1
-		}
-		for _, p := range paths {
-			fmt.Fprintf(stderr, "wrote %s\n", p)
-		}
-	}
-	if err := adv.WriteMarkdown(stdout); err != nil {
-		fmt.Fprintf(stderr, "sportello sim: %v\n", err)
-		return 1
-	}
-	return 0
+	return emit(adv, out, nil, stdout, stderr)
 }
 
 // AdviseOptions tune Advise.

@@ -160,23 +160,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sportello sim: %v\n", err)
 		return 1
 	}
-	if *out != "" {
-		paths, err := res.WriteFiles(*out)
-		if err != nil {
-			fmt.Fprintf(stderr, "sportello sim: write report: %v\n", err)
-			return 1
+	return emit(res, *out, func(dir string) error {
+		if err := writePlots(res, dir); err != nil {
+			return fmt.Errorf("plots: %w", err)
 		}
-		if err := writePlots(res, *out); err != nil {
-			fmt.Fprintf(stderr, "sportello sim: plots: %v\n", err)
-			return 1
-		}
-		for _, p := range paths {
-			fmt.Fprintf(stderr, "wrote %s\n", p)
-		}
-	}
-	if err := res.WriteMarkdown(stdout); err != nil {
-		fmt.Fprintf(stderr, "sportello sim: %v\n", err)
-		return 1
-	}
-	return 0
+		return nil
+	}, stdout, stderr)
 }

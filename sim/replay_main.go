@@ -63,17 +63,5 @@ func replayMain(ctx context.Context, fs *flag.FlagSet, dataDir, date, siteFile s
 	if err != nil {
 		return fail(err)
 	}
-	if out != "" {
-		paths, err := res.WriteFiles(out)
-		if err != nil {
-			return fail(fmt.Errorf("write report: %w", err))
-		}
-		for _, p := range paths {
-			fmt.Fprintf(stderr, "wrote %s\n", p)
-		}
-	}
-	if err := res.WriteMarkdown(stdout); err != nil {
-		return fail(err)
-	}
-	return 0
+	return emit(res, out, nil, stdout, stderr)
 }

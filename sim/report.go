@@ -297,3 +297,37 @@ func safeName(s string) string {
 		return r
 	}, s)
 }
+
+// report is what each mode of `sportello sim` (a scenario, a replay, the
+// staffing advice) hands back: its files for --out and its markdown for
+// stdout.
+type report interface {
+	WriteFiles(dir string) ([]string, error)
+	WriteMarkdown(w io.Writer) error
+}
+
+// emit writes r's files into out when it is set, then what also writes
+// there, and r's markdown on stdout; it returns the exit code.
+func emit(r report, out string, also func(dir string) error, stdout, stderr io.Writer) int {
+	if out != "" {
+		paths, err := r.WriteFiles(out)
+		if err != nil {
+			fmt.Fprintf(stderr, "sportello sim: write report: %v\n", err)
+			return 1
+		}
+		if also != nil {
+			if err := also(out); err != nil {
+				fmt.Fprintf(stderr, "sportello sim: %v\n", err)
+				return 1
+			}
+		}
+		for _, p := range paths {
+			fmt.Fprintf(stderr, "wrote %s\n", p)
+		}
+	}
+	if err := r.WriteMarkdown(stdout); err != nil {
+		fmt.Fprintf(stderr, "sportello sim: %v\n", err)
+		return 1
+	}
+	return 0
+}
