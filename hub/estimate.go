@@ -263,14 +263,7 @@ func (e *Engine) refreshView(now time.Time) {
 		// Off the writer: the last estimates counted down until the
 		// worker has projected this state.
 		if prev := e.view; prev != nil {
-			v.estAt = prev.estAt
-			v.ewt = make(map[string]time.Duration, len(v.position))
-			el := now.Sub(prev.at)
-			for id := range v.position {
-				if d, ok := prev.ewt[id]; ok {
-					v.ewt[id] = max(d-el, 0)
-				}
-			}
+			v.estAt, v.ewt = prev.estAt, prev.countDown(v, now)
 		} else {
 			v.ewt = map[string]time.Duration{}
 		}
@@ -283,15 +276,7 @@ func (e *Engine) refreshView(now time.Time) {
 	if prev := e.view; prev != nil && e.reuseEstimates(prev, v, now) {
 		// Nothing the estimates depend on changed but the clock: count
 		// down, and project again at least once a minute.
-		v.estAt = prev.estAt
-		v.ewt = make(map[string]time.Duration, len(prev.ewt))
-		el := now.Sub(prev.at)
-		for id, d := range prev.ewt {
-			if d -= el; d < 0 {
-				d = 0
-			}
-			v.ewt[id] = d
-		}
+		v.estAt, v.ewt = prev.estAt, prev.countDown(v, now)
 	} else {
 		v.estAt = now
 		v.ewt = e.est.Estimate(EstimateInput{Now: now, Site: e.site, Queues: v.order, Counters: counters, ServiceTime: e.stats.mean, Busy: busy, Policy: e.policy, Office: office})
@@ -302,6 +287,19 @@ func (e *Engine) refreshView(now time.Time) {
 		}
 	}
 	e.view = v
+}
+
+// countDown is v's estimates of the tickets waiting in next, less the
+// time since v.
+func (v *queueView) countDown(next *queueView, now time.Time) map[string]time.Duration {
+	out := make(map[string]time.Duration, len(next.position))
+	el := now.Sub(v.at)
+	for id := range next.position {
+		if d, ok := v.ewt[id]; ok {
+			out[id] = max(d-el, 0)
+		}
+	}
+	return out
 }
 
 // reuseEstimates reports whether v may take prev's estimates counted

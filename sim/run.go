@@ -587,23 +587,3 @@ func (d *daySim) complete(ci int) error {
 	}
 	return err
 }
-
-// BreakPlan is the scenario's break plan (README §3.6) as the engine's
-// estimator takes it: counter k's break falls due at first + ((k − 1) mod
-// waves) × stagger. It is configuration the engine may use (§6.9).
-func (sc *Scenario) BreakPlan(open time.Time) []hub.PlannedPause {
-	if !sc.HasBreaks {
-		return nil
-	}
-	y, m, d := open.Date()
-	sinceMidnight := open.Sub(time.Date(y, m, d, 0, 0, 0, 0, open.Location()))
-	var out []hub.PlannedPause
-	for _, c := range sc.Counters {
-		if c.Room {
-			continue
-		}
-		due := sc.BreakFirst + float64((c.Num-1)%sc.BreakWaves)*sc.BreakStagger
-		out = append(out, hub.PlannedPause{Counter: fmt.Sprintf("c%d", c.Num), At: sinceMidnight + time.Duration(due*float64(time.Minute)), Length: time.Duration(sc.BreakLength * float64(time.Minute))})
-	}
-	return out
-}
